@@ -1,0 +1,27 @@
+# The two commands of the README. Both work on a fresh machine with only Python 3.11+.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint setup
+
+$(BIN)/aimtrack: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/aimtrack
+
+## Set up, migrate and run the bot (without TELEGRAM_BOT_TOKEN: talk to it in this terminal).
+run: setup
+	$(BIN)/aimtrack migrate
+	$(BIN)/aimtrack
+
+## Set up and run the whole test suite, then the linter.
+test: setup
+	$(BIN)/python -m pytest
+	$(BIN)/ruff check .
+
+lint: setup
+	$(BIN)/ruff check .

@@ -1,0 +1,1 @@
+"""AimTrack: the Telegram side of the bot (settings, application factory, CLI, emulator)."""

@@ -1,0 +1,129 @@
+"""The application factory: builds the PTB Application from settings and registers every handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
+
+from bot import i18n
+from bot.access import AccessControl, gate
+from bot.persistence import DatabasePersistence
+from bot.settings import Settings
+from conversations import settings as settings_conversation
+from handlers import fallback, settings, start
+from handlers.context import BotContext
+from handlers.errors import on_error
+from services.preferences import zone_of
+from storage.db import Database
+from storage.users import claimed_owner_ids
+
+logger = logging.getLogger(__name__)
+
+GATE_GROUP = -1
+COMMANDS = ("start", "settings", "help", "cancel")
+
+
+@dataclass
+class Runtime:
+    """What handlers need besides Telegram: reached through `BotContext`."""
+
+    settings: Settings
+    db: Database
+    access: AccessControl
+
+
+class AimTrackApplication(Application):
+    """PTB's Application, plus the runtime, and persistence written after every update.
+
+    PTB writes persistence on a timer; writing after each update means a restart (or a crash) never loses
+    a step of a conversation that the user already saw answered.
+    """
+
+    runtime: Runtime
+
+    async def initialize(self) -> None:
+        """PTB's initialize, then ours (`post_init` would only run under `run_polling`/`run_webhook`)."""
+        await super().initialize()
+        await _set_up(self)
+
+    async def shutdown(self) -> None:
+        await super().shutdown()
+        await self.runtime.db.dispose()
+
+    async def process_update(self, update: object) -> None:
+        await super().process_update(update)
+        if self.persistence is not None and self.running:
+            await self.update_persistence()
+
+
+def build_application(
+    settings: Settings,
+    *,
+    token: str | None = None,
+    extra_users: Iterable[int] = (),
+    database: Database | None = None,
+) -> AimTrackApplication:
+    """Build the bot. `token` overrides the configured one (the terminal chat uses the emulator's)."""
+    bot_token = token or (
+        settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
+    )
+    if not bot_token:
+        raise ValueError("a bot token is required")
+    db = database or Database(str(settings.database_url))
+    application: AimTrackApplication = (
+        ApplicationBuilder()
+        .application_class(AimTrackApplication)
+        .token(bot_token)
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=zone_of(None)))
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .persistence(DatabasePersistence(db))
+        .context_types(ContextTypes(context=BotContext))
+        .build()
+    )
+    application.runtime = Runtime(
+        settings=settings, db=db, access=AccessControl(settings.aimtrack_allowed_users, extra=extra_users)
+    )
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: Application) -> None:
+    application.add_handler(TypeHandler(Update, gate), group=GATE_GROUP)
+    # Order matters inside one group: conversations first, so that a step's answer is theirs;
+    # the fallbacks last, so that they only see what nobody else took.
+    application.add_handlers(
+        [settings_conversation.build(), *start.HANDLERS, *settings.HANDLERS, *fallback.HANDLERS]
+    )
+    application.add_error_handler(on_error)
+
+
+def command_menu(language: str) -> list[BotCommand]:
+    return [BotCommand(name, i18n.translate(language, f"commands.{name}")) for name in COMMANDS]
+
+
+async def _set_up(application: AimTrackApplication) -> None:
+    """Command menus in every language, the owners from the database, and the claim code if there is none."""
+    runtime = application.runtime
+    await application.bot.set_my_commands(command_menu(i18n.DEFAULT_LANGUAGE), scope=BotCommandScopeDefault())
+    for language in i18n.LANGUAGES:
+        if language != i18n.DEFAULT_LANGUAGE:
+            await application.bot.set_my_commands(command_menu(language), language_code=language)
+    async with runtime.db.session() as session:
+        owners = await claimed_owner_ids(session)
+    access = runtime.access
+    access.owners.update(owners)
+    if owners or access.allowed_users:
+        access.claim_code = None
+    elif access.claim_code:
+        logger.warning(
+            "This bot has no owner yet. Send this to @%s to claim it:  /start %s",
+            application.bot.username,
+            access.claim_code,
+        )

@@ -1,0 +1,120 @@
+"""Configuration from the environment and `.env` (see DESIGN.md, "Configuration")."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+TELEGRAM_BASE_FILE_URL = "https://api.telegram.org/file/bot"
+
+
+class AiProvider(StrEnum):
+    ANTHROPIC = "anthropic"
+    OFFLINE = "offline"
+
+
+class WeatherProvider(StrEnum):
+    OPEN_METEO = "open-meteo"
+    MANUAL = "manual"
+
+
+class Geocoder(StrEnum):
+    OFFLINE = "offline"
+    NOMINATIM = "nominatim"
+
+
+class Settings(BaseSettings):
+    """Every variable of DESIGN.md; names are the environment variable names."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_base_url: str = TELEGRAM_BASE_URL
+    telegram_base_file_url: str = TELEGRAM_BASE_FILE_URL
+    database_url: str | None = None
+    aimtrack_data_dir: Path = Path("data")
+    aimtrack_allowed_users: Annotated[frozenset[int], NoDecode] = frozenset()
+    ai_provider: AiProvider | None = None
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    ai_model: str = "claude-sonnet-4-5"
+    ai_max_tokens: int = Field(default=1024, gt=0, le=64_000)
+    ai_timeout_s: float = Field(default=60.0, gt=0)
+    weather_provider: WeatherProvider = WeatherProvider.OPEN_METEO
+    geocoder: Geocoder = Geocoder.OFFLINE
+    aimtrack_webhook_url: str | None = None
+    aimtrack_webhook_secret: SecretStr | None = None
+    aimtrack_listen: str = "0.0.0.0:8443"
+
+    @field_validator("aimtrack_allowed_users", mode="before")
+    @classmethod
+    def _split_user_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            for part in parts:
+                if not part.isdigit():
+                    raise ValueError(
+                        f"{part!r} is not a Telegram user id (expected numbers separated by commas)"
+                    )
+            return frozenset(int(part) for part in parts)
+        return value
+
+    @field_validator("aimtrack_listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{value!r} is not HOST:PORT")
+        return value
+
+    @field_validator("telegram_bot_token", "anthropic_api_key", "aimtrack_webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("aimtrack_webhook_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's own rule for secret_token.
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("use 1-256 characters: letters, digits, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _derive_defaults(self) -> Settings:
+        if self.ai_provider is None:
+            self.ai_provider = AiProvider.ANTHROPIC if self.anthropic_api_key else AiProvider.OFFLINE
+        if self.database_url is None:
+            self.database_url = f"sqlite+aiosqlite:///{self.aimtrack_data_dir.resolve() / 'aimtrack.db'}"
+        return self
+
+    @property
+    def listen_host(self) -> str:
+        return self.aimtrack_listen.rpartition(":")[0]
+
+    @property
+    def listen_port(self) -> int:
+        return int(self.aimtrack_listen.rpartition(":")[2])
+
+
+class SettingsError(Exception):
+    """A configuration value is wrong; `str()` is one line naming the variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning a validation error into one clear line per wrong variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            variable = str(error["loc"][0]).upper() if error["loc"] else "configuration"
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{variable}: {message}")
+        raise SettingsError("; ".join(lines)) from None

@@ -1,0 +1,1 @@
+"""Multi-step flows (ConversationHandler), one module per flow."""

@@ -1,0 +1,42 @@
+"""The bot's CallbackContext: the database, settings, the user's row and texts in their language."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot import i18n
+from storage.models import User
+
+if TYPE_CHECKING:
+    from bot.app import AimTrackApplication
+    from storage.db import Database
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
+    """One per update; the access gate fills `account` before any feature handler runs."""
+
+    def __init__(
+        self, application: Application, chat_id: int | None = None, user_id: int | None = None
+    ) -> None:
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self.account: User | None = None
+        self.telegram_language: str | None = None
+
+    @property
+    def app(self) -> AimTrackApplication:
+        return self.application  # type: ignore[return-value]
+
+    @property
+    def db(self) -> Database:
+        return self.app.runtime.db
+
+    @property
+    def language(self) -> str:
+        chosen = self.account.language if self.account else None
+        return i18n.resolve_language(chosen, self.telegram_language)
+
+    def t(self, key: str, /, **values: object) -> str:
+        """The text `key` in this user's language."""
+        return i18n.translate(self.language, key, **values)

@@ -1,0 +1,31 @@
+"""The error handler: log the failure with its traceback and tell the user, in their language."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+
+from bot import i18n
+from handlers.context import BotContext
+from storage.users import get_user
+
+logger = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    logger.error("Unhandled error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None or update.effective_user is None:
+        return
+    user = update.effective_user
+    try:
+        async with context.db.session() as session:
+            account = await get_user(session, user.id)
+        if account is None:  # never tell strangers anything beyond the refusal
+            return
+        language = i18n.resolve_language(account.language, user.language_code)
+        await context.bot.send_message(update.effective_chat.id, i18n.translate(language, "common.error"))
+        if update.callback_query:
+            await update.callback_query.answer()
+    except Exception:  # the error handler itself must never raise
+        logger.exception("Could not tell the user about the error")

@@ -1,0 +1,1 @@
+"""Domain logic and outside clients; no Telegram import."""

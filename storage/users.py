@@ -1,0 +1,48 @@
+"""Queries on users: who may use the bot, their language and time zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import User
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def ensure_user(session: AsyncSession, user_id: int, display_name: str | None) -> User:
+    """The user's row, created on first contact; the display name follows Telegram's."""
+    user = await session.get(User, user_id)
+    if user is None:
+        user = User(id=user_id, display_name=display_name)
+        session.add(user)
+        await session.flush()
+    elif display_name and user.display_name != display_name:
+        user.display_name = display_name
+    return user
+
+
+async def claimed_owner_ids(session: AsyncSession) -> set[int]:
+    result = await session.scalars(select(User.id).where(User.claimed_at.is_not(None)))
+    return set(result)
+
+
+async def claim(session: AsyncSession, user_id: int, display_name: str | None) -> User:
+    """Make this user the bot's owner (the claim-code flow)."""
+    user = await ensure_user(session, user_id, display_name)
+    user.claimed_at = dt.datetime.now(dt.UTC)
+    return user
+
+
+async def set_language(session: AsyncSession, user_id: int, language: str | None) -> None:
+    user = await session.get_one(User, user_id)
+    user.language = language
+
+
+async def set_time_zone(session: AsyncSession, user_id: int, time_zone: str | None) -> None:
+    user = await session.get_one(User, user_id)
+    user.time_zone = time_zone
