@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.web import Application, HTTPError, RequestHandler
@@ -481,8 +483,54 @@ class _NotFoundHandler(_JsonHandler):
         self.reply_error(ApiError(404, "Not Found"))
 
 
+class WebhookDelivery:
+    """Posts pending updates to the bot's webhook, in order, one at a time, as Telegram does.
+
+    An update is forgotten once the webhook answers 2xx; otherwise it is retried after a short pause. The
+    ``X-Telegram-Bot-Api-Secret-Token`` header carries the secret the bot set with setWebhook.
+    """
+
+    RETRY_PAUSE = 0.2
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="emulator-webhook-delivery")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        state = self.state
+        async with httpx.AsyncClient(timeout=10) as client:
+            while True:
+                await state.wait_for(lambda: state.webhook is not None and bool(state.updates), None)
+                webhook, update = state.webhook, state.updates[0]
+                headers = {}
+                if webhook.get("secret_token"):
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = str(webhook["secret_token"])
+                state.begin_call("webhook", {"update_id": update["update_id"]})  # shows in calls
+                try:
+                    response = await client.post(str(webhook["url"]), json=update, headers=headers)
+                    delivered = response.is_success
+                except httpx.HTTPError:
+                    delivered = False
+                finally:
+                    state.end_call("webhook")
+                if delivered:
+                    state.confirm_delivered(update["update_id"])
+                else:
+                    await asyncio.sleep(self.RETRY_PAUSE)
+
+
 class BotApiServer:
-    """Serves one :class:`EmulatorState` on 127.0.0.1."""
+    """Serves one :class:`EmulatorState` on 127.0.0.1, and delivers updates to a webhook once one is set."""
 
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
@@ -497,6 +545,7 @@ class BotApiServer:
             token=state.token,
         )
         self._server: HTTPServer | None = None
+        self._delivery = WebhookDelivery(state)
 
     async def start(self, port: int = 0) -> int:
         """Starts listening in the running event loop; returns the port."""
@@ -504,11 +553,13 @@ class BotApiServer:
         self.state.closed = False
         self._server = HTTPServer(self._app)
         self._server.add_sockets(sockets)
+        self._delivery.start()
         return sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         if self._server is None:
             return
+        await self._delivery.stop()
         self.state.close()
         await asyncio.sleep(0)  # lets woken long polls answer before their connections are closed
         self._server.stop()

@@ -706,6 +706,11 @@ class EmulatorState:
         self.updates.append({"update_id": self._last_update_id, **payload})
         self._touch()
 
+    def confirm_delivered(self, update_id: int) -> None:
+        """A webhook accepted this update: forget it, as a getUpdates offset past it would."""
+        self.updates = [update for update in self.updates if update["update_id"] != update_id]
+        self._mark_activity()
+
     def drop_pending_updates(self) -> None:
         self.updates.clear()
         self._touch()
