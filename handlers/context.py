@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot import i18n
+from services.validation import InvalidInput
 from storage.models import User
 
 if TYPE_CHECKING:
@@ -40,3 +42,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], d
     def t(self, key: str, /, **values: object) -> str:
         """The text `key` in this user's language."""
         return i18n.translate(self.language, key, **values)
+
+    def explain(self, error: InvalidInput) -> str:
+        """The answer to input that could not be used; what the user typed is escaped for HTML."""
+        values = {
+            key: html.escape(value) if isinstance(value, str) else value
+            for key, value in error.values.items()
+        }
+        return self.t(error.key, **values)

@@ -98,6 +98,8 @@ class User(Timestamps, Base):
     language: Mapped[str | None] = mapped_column(String(8), doc="None: follow the Telegram app's language")
     time_zone: Mapped[str | None] = mapped_column(String(64), doc="IANA name; None: the default zone")
     licence_number: Mapped[str | None] = mapped_column(String(32), doc="KNSA licence number")
+    renewal_date: Mapped[dt.date | None] = mapped_column(Date, doc="the WM-4 permit's next renewal")
+    attendance_reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     claimed_at: Mapped[dt.datetime | None] = mapped_column(
         DateTime(timezone=True), doc="set when this user claimed the bot with the start-up code"
     )
@@ -126,6 +128,14 @@ class Weapon(Timestamps, Base):
     )
 
 
+class Competition(enum.StrEnum):
+    """Whether a session was a match, for the WM-4 competition rule (3 KNSA or 5 club matches a year)."""
+
+    NONE = "none"
+    KNSA = "knsa"
+    CLUB = "club"
+
+
 class ShootingSession(Timestamps, Base):
     """A range session (the seed's `sessions`; not `Session`, which is SQLAlchemy's)."""
 
@@ -148,6 +158,10 @@ class ShootingSession(Timestamps, Base):
     raw_notes: Mapped[str | None] = mapped_column(Text)
     start_time: Mapped[dt.time | None] = mapped_column(Time)
     end_time: Mapped[dt.time | None] = mapped_column(Time)
+    competition: Mapped[Competition] = mapped_column(
+        _str_enum(Competition, "competition"), default=Competition.NONE, server_default=Competition.NONE.value
+    )
+    discipline: Mapped[str | None] = mapped_column(String(64))
 
     entries: Mapped[list[SessionWeaponEntry]] = relationship(
         back_populates="session",
@@ -209,6 +223,10 @@ class Attachment(Timestamps, Base):
     mime: Mapped[str] = mapped_column(String(NAME_LENGTH))
     size: Mapped[int] = mapped_column(Integer)
     original_name: Mapped[str | None] = mapped_column(String(SHORT_TEXT_LENGTH))
+    sha256: Mapped[str] = mapped_column(String(64), doc="content hash; the file is stored under it")
+    telegram_file_id: Mapped[str | None] = mapped_column(
+        String(SHORT_TEXT_LENGTH), doc="to show the file again without uploading it"
+    )
 
 
 class AiReflection(Timestamps, Base):

@@ -1,6 +1,7 @@
-"""Texts the user reads, in catalogs per language (`<lang>.toml`), chosen per user.
+"""Texts the user reads, in catalogs per language and feature (`<lang>/<feature>.toml`), chosen per user.
 
-A key missing from a catalog falls back to English; a key missing from English is a bug and raises.
+The files of one language are merged; their top-level tables must not overlap. A key missing from a
+catalog falls back to English; a key missing from English is a bug and raises.
 """
 
 from __future__ import annotations
@@ -26,8 +27,14 @@ def _flatten(table: dict[str, object], prefix: str = "") -> dict[str, str]:
 
 @cache
 def catalog(language: str) -> dict[str, str]:
-    with (_CATALOG_DIR / f"{language}.toml").open("rb") as fh:
-        return _flatten(tomllib.load(fh))
+    merged: dict[str, str] = {}
+    for path in sorted((_CATALOG_DIR / language).glob("*.toml")):
+        with path.open("rb") as fh:
+            texts = _flatten(tomllib.load(fh))
+        if overlap := merged.keys() & texts.keys():
+            raise ValueError(f"{path} repeats keys: {sorted(overlap)[:5]}")
+        merged.update(texts)
+    return merged
 
 
 def resolve_language(chosen: str | None, telegram_language: str | None) -> str:
