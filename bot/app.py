@@ -25,7 +25,6 @@ from storage.users import claimed_owner_ids
 logger = logging.getLogger(__name__)
 
 GATE_GROUP = -1
-COMMANDS = ("start", "settings", "help", "cancel")
 
 
 @dataclass
@@ -105,7 +104,7 @@ def register_handlers(application: Application) -> None:
 
 
 def command_menu(language: str) -> list[BotCommand]:
-    return [BotCommand(name, i18n.translate(language, f"commands.{name}")) for name in COMMANDS]
+    return [BotCommand(name, i18n.translate(language, f"commands.{name}")) for name in start.COMMANDS]
 
 
 async def _set_up(application: AimTrackApplication) -> None:

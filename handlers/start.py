@@ -13,6 +13,9 @@ from handlers.keyboards import grid, keyboard
 HELP_CALLBACK = "menu:help"
 SETTINGS_CALLBACK = "menu:settings"
 
+# The command menu and /help, in this order; each has a `commands.<name>` text in the catalogs.
+COMMANDS: list[str] = ["start", "settings", "help", "cancel"]
+
 # (text key, callback data); features add their entry here as they arrive.
 MAIN_MENU: list[tuple[str, str]] = [
     ("start.menu_settings", SETTINGS_CALLBACK),
@@ -31,8 +34,13 @@ async def start(update: Update, context: BotContext) -> None:
     )
 
 
+def help_text(context: BotContext) -> str:
+    lines = [f"/{name} – {context.t(f'commands.{name}')}" for name in COMMANDS]
+    return "\n".join([context.t("help.title"), *lines, "", context.t("help.tip")])
+
+
 async def help_command(update: Update, context: BotContext) -> None:
-    await update.effective_message.reply_text(context.t("help.text"))
+    await update.effective_message.reply_text(help_text(context))
 
 
 async def help_button(update: Update, context: BotContext) -> None:

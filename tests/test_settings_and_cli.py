@@ -74,7 +74,7 @@ def test_without_a_token_the_bot_opens_the_terminal_chat(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     assert "AimTrack terminal chat" in result.stdout
     assert "Hello" in result.stdout and "[1] ⚙️ Settings" in result.stdout
-    assert "/settings – language and time zone" in result.stdout, "button 2 (Help) was tapped"
+    assert "/settings – Language and time zone" in result.stdout, "button 2 (Help) was tapped"
     assert (tmp_path / "data" / "aimtrack.db").exists()
 
 
