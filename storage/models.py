@@ -315,6 +315,10 @@ class GearJourney(Timestamps, Base):
     starts_at: Mapped[dt.date] = mapped_column(Date)
     ends_at: Mapped[dt.date] = mapped_column(Date)
     participants: Mapped[list[str]] = mapped_column(JSON, doc="participant types: adult, child, infant")
+    weather: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON,
+        doc="the forecast the list was made with: source, average_temp_celsius, max_precipitation_chance",
+    )
 
     items: Mapped[list[GearJourneyItem]] = relationship(
         back_populates="journey", cascade="all, delete-orphan", passive_deletes=True
@@ -360,6 +364,9 @@ class GearJourneyItem(Timestamps, Base):
     quantity: Mapped[int] = mapped_column(Integer)
     packed_for_departure: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     packed_for_return: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    reasons: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default="[]", doc="the GearProperty values that put it on the list"
+    )
 
     journey: Mapped[GearJourney] = relationship(back_populates="items")
     item: Mapped[GearItem] = relationship()

@@ -1,0 +1,67 @@
+"""Packing list generation (Gear PRD FR-3): which items go, how many, and why.
+
+`decide` is pure; `regenerate` reads the user's locker in chunks and replaces the journey's list in the
+caller's transaction (delete, then insert), so running it twice gives the same list (FR-3.2).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.packing.conditions import JourneyFacts, Participant, WeatherForecast, all_hold
+from storage import gear as gear_store
+from storage.models import GearItem, GearJourney
+
+CHUNK_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class PackingDecision:
+    item_id: int
+    quantity: int
+    reasons: tuple[str, ...]
+
+
+def quantity_for(quantity_per_day: float, quantity: int, days: int) -> int:
+    """`ceil(per_day × days)` for per-day items; the fixed quantity otherwise."""
+    if quantity_per_day > 0:
+        return math.ceil(round(quantity_per_day * days, 9))  # round: 0.1 × 30 is 3, not 3.0000000000000004
+    return quantity
+
+
+def decide(item: GearItem, journey: JourneyFacts) -> PackingDecision | None:
+    if not all_hold(item.properties, journey):
+        return None
+    quantity = quantity_for(item.quantity_per_day, item.quantity, journey.days)
+    return PackingDecision(item.id, quantity, tuple(item.properties or ()))
+
+
+def plan(items: Iterable[GearItem], journey: JourneyFacts) -> Iterator[PackingDecision]:
+    for item in items:
+        if (decision := decide(item, journey)) is not None:
+            yield decision
+
+
+def facts_of(journey: GearJourney) -> JourneyFacts:
+    return JourneyFacts(
+        starts_at=journey.starts_at,
+        ends_at=journey.ends_at,
+        participants=frozenset(Participant(value) for value in journey.participants),
+        forecast=WeatherForecast.from_json(journey.weather),
+    )
+
+
+async def regenerate(session: AsyncSession, journey: GearJourney, *, chunk_size: int = CHUNK_SIZE) -> int:
+    """Replace the journey's packing list with a fresh one; returns the number of items on it."""
+    facts = facts_of(journey)
+    await gear_store.clear_journey_items(session, journey.id)
+    total = 0
+    async for chunk in gear_store.iter_items(session, journey.user_id, chunk_size):
+        decisions = list(plan(chunk, facts))
+        await gear_store.insert_journey_items(session, journey.id, decisions)
+        total += len(decisions)
+    return total
