@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import httpx
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
@@ -13,12 +14,15 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot import i18n
 from bot.access import AccessControl, gate
 from bot.persistence import DatabasePersistence
-from bot.settings import Settings
+from bot.settings import Geocoder as GeocoderChoice
+from bot.settings import Settings, WeatherProvider
 from conversations import settings as settings_conversation
 from handlers import fallback, settings, start
 from handlers.context import BotContext
 from handlers.errors import on_error
+from services.geocoding import Geocoder, NominatimGeocoder, OfflineGazetteer
 from services.preferences import zone_of
+from services.weather import OpenMeteo
 from storage.db import Database
 from storage.users import claimed_owner_ids
 
@@ -34,6 +38,8 @@ class Runtime:
     settings: Settings
     db: Database
     access: AccessControl
+    geocoder: Geocoder
+    weather: OpenMeteo | None  # None: WEATHER_PROVIDER=manual, always ask the user
 
 
 class AimTrackApplication(Application):
@@ -52,6 +58,8 @@ class AimTrackApplication(Application):
 
     async def shutdown(self) -> None:
         await super().shutdown()
+        if self.runtime.weather is not None:
+            await self.runtime.weather.client.aclose()
         await self.runtime.db.dispose()
 
     async def process_update(self, update: object) -> None:
@@ -87,7 +95,15 @@ def build_application(
         .build()
     )
     application.runtime = Runtime(
-        settings=settings, db=db, access=AccessControl(settings.aimtrack_allowed_users, extra=extra_users)
+        settings=settings,
+        db=db,
+        access=AccessControl(settings.aimtrack_allowed_users, extra=extra_users),
+        geocoder=NominatimGeocoder() if settings.geocoder is GeocoderChoice.NOMINATIM else OfflineGazetteer(),
+        weather=(
+            OpenMeteo(httpx.AsyncClient(timeout=10))
+            if settings.weather_provider is WeatherProvider.OPEN_METEO
+            else None
+        ),
     )
     register_handlers(application)
     return application
