@@ -11,13 +11,22 @@ from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
-from bot import i18n
+from bot import i18n, jobs
 from bot.access import AccessControl, gate
 from bot.persistence import DatabasePersistence
 from bot.settings import Geocoder as GeocoderChoice
 from bot.settings import Settings, WeatherProvider
+from conversations import log_session, weapon_form
 from conversations import settings as settings_conversation
-from handlers import fallback, settings, start
+from handlers import (
+    attendance,
+    fallback,
+    photos,
+    sessions,
+    settings,
+    start,
+    weapons,
+)
 from handlers.context import BotContext
 from handlers.errors import on_error
 from services.geocoding import Geocoder, NominatimGeocoder, OfflineGazetteer
@@ -106,6 +115,7 @@ def build_application(
         ),
     )
     register_handlers(application)
+    jobs.schedule(application)
     return application
 
 
@@ -114,7 +124,19 @@ def register_handlers(application: Application) -> None:
     # Order matters inside one group: conversations first, so that a step's answer is theirs;
     # the fallbacks last, so that they only see what nobody else took.
     application.add_handlers(
-        [settings_conversation.build(), *start.HANDLERS, *settings.HANDLERS, *fallback.HANDLERS]
+        [
+            settings_conversation.build(),
+            weapon_form.build(),
+            log_session.build(),
+            *start.HANDLERS,
+            *settings.HANDLERS,
+            *weapons.HANDLERS,
+            *attendance.HANDLERS,
+            *sessions.HANDLERS,
+            # After every conversation (their own photo steps win), before the fallbacks.
+            *photos.HANDLERS,
+            *fallback.HANDLERS,
+        ]
     )
     application.add_error_handler(on_error)
 

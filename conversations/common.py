@@ -12,14 +12,18 @@ from telegram.warnings import PTBUserWarning
 from handlers.context import BotContext
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    if update.callback_query:
-        await update.callback_query.answer()
-    await update.effective_message.reply_text(context.t("common.cancelled"))
-    return ConversationHandler.END
+def cancel_handlers(drafts: tuple[str, ...] = ()) -> list[CommandHandler]:
+    """`/cancel`: end the flow and forget its draft (`drafts`: the flow's user_data keys), so nothing
+    half-typed — a serial number, say — stays stored."""
 
+    async def cancel(update: Update, context: BotContext) -> int:
+        for key in drafts:
+            context.user_data.pop(key, None)
+        if update.callback_query:
+            await update.callback_query.answer()
+        await update.effective_message.reply_text(context.t("common.cancelled"))
+        return ConversationHandler.END
 
-def cancel_handlers() -> list[CommandHandler]:
     return [CommandHandler("cancel", cancel)]
 
 
@@ -28,6 +32,7 @@ def conversation(
     entry_points: list[BaseHandler[Any, Any, Any]],
     states: dict[object, list[BaseHandler[Any, Any, Any]]],
     fallbacks: list[BaseHandler[Any, Any, Any]] | None = None,
+    drafts: tuple[str, ...] = (),
 ) -> ConversationHandler:
     """A persistent conversation (it survives a restart) that `/cancel` always ends.
 
@@ -39,7 +44,7 @@ def conversation(
         return ConversationHandler(
             entry_points=entry_points,
             states=states,
-            fallbacks=[*cancel_handlers(), *(fallbacks or [])],
+            fallbacks=[*cancel_handlers(drafts), *(fallbacks or [])],
             name=name,
             persistent=True,
         )

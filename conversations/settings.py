@@ -1,4 +1,5 @@
-"""Typing a time zone that is not among the buttons: one question, answered until it is a real zone."""
+"""Typing in /settings: a time zone that is not among the buttons, or the WM-4 renewal date. Each is one
+question, asked again until the answer can be used."""
 
 from __future__ import annotations
 
@@ -9,10 +10,23 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandl
 
 from conversations.common import conversation
 from handlers.context import BotContext
-from handlers.settings import TYPE_ZONE, apply_time_zone, overview_keyboard, overview_text
-from services.preferences import parse_time_zone
+from handlers.keyboards import keyboard
+from handlers.screens import edit_in_place
+from handlers.settings import (
+    CLEAR_RENEWAL,
+    TYPE_RENEWAL,
+    TYPE_ZONE,
+    apply_renewal_date,
+    apply_time_zone,
+    overview_keyboard,
+    overview_text,
+    renewal_value,
+)
+from services.preferences import format_day, parse_time_zone
+from services.validation import InvalidInput, parse_date
 
 TYPING_ZONE = "typing_zone"
+TYPING_RENEWAL = "typing_renewal"
 
 
 async def ask_zone(update: Update, context: BotContext) -> str:
@@ -36,9 +50,56 @@ async def receive_zone(update: Update, context: BotContext) -> str | int:
     return ConversationHandler.END
 
 
+async def ask_renewal(update: Update, context: BotContext) -> str:
+    await update.callback_query.answer()
+    clear = keyboard([[(context.t("settings.renewal_clear"), CLEAR_RENEWAL)]])
+    await update.effective_message.reply_text(
+        context.t("settings.ask_renewal", date=renewal_value(context)),
+        reply_markup=clear if context.account.renewal_date else None,
+    )
+    return TYPING_RENEWAL
+
+
+async def receive_renewal(update: Update, context: BotContext) -> str | int:
+    message = update.effective_message
+    today = context.today
+    try:
+        renewal_date = parse_date(message.text, today, allow_future=True)
+    except InvalidInput as error:
+        await message.reply_text(context.explain(error))
+        return TYPING_RENEWAL
+    if renewal_date < today:
+        await message.reply_text(
+            context.t("settings.renewal_past", date=format_day(renewal_date, context.language))
+        )
+        return TYPING_RENEWAL
+    note = await apply_renewal_date(context, renewal_date)
+    await message.reply_text(f"{note}\n\n{overview_text(context)}", reply_markup=overview_keyboard(context))
+    return ConversationHandler.END
+
+
+async def clear_renewal(update: Update, context: BotContext) -> int:
+    """The Clear button under the question: clear the date and end the question."""
+    query = update.callback_query
+    note = await apply_renewal_date(context, None)
+    await query.answer(note)
+    await edit_in_place(query, f"{note}\n\n{overview_text(context)}", overview_keyboard(context))
+    return ConversationHandler.END
+
+
 def build() -> ConversationHandler:
+    text = filters.TEXT & ~filters.COMMAND
     return conversation(
-        "settings_time_zone",
-        entry_points=[CallbackQueryHandler(ask_zone, pattern=f"^{TYPE_ZONE}$")],
-        states={TYPING_ZONE: [MessageHandler(filters.TEXT & ~filters.COMMAND, receive_zone)]},
+        "settings_time_zone",  # the name persisted states are stored under; it now covers the renewal too
+        entry_points=[
+            CallbackQueryHandler(ask_zone, pattern=f"^{TYPE_ZONE}$"),
+            CallbackQueryHandler(ask_renewal, pattern=f"^{TYPE_RENEWAL}$"),
+        ],
+        states={
+            TYPING_ZONE: [MessageHandler(text, receive_zone)],
+            TYPING_RENEWAL: [
+                MessageHandler(text, receive_renewal),
+                CallbackQueryHandler(clear_renewal, pattern=f"^{CLEAR_RENEWAL}$"),
+            ],
+        },
     )

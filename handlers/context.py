@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot import i18n
+from services.preferences import today_in
 from services.validation import InvalidInput
 from storage.models import User
 
@@ -38,6 +40,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], d
     def language(self) -> str:
         chosen = self.account.language if self.account else None
         return i18n.resolve_language(chosen, self.telegram_language)
+
+    @property
+    def today(self) -> dt.date:
+        """Today in the user's time zone."""
+        return today_in(self.account.time_zone if self.account else None)
 
     def t(self, key: str, /, **values: object) -> str:
         """The text `key` in this user's language."""

@@ -1,11 +1,14 @@
-"""/settings: language and time zone, as buttons that work at any time (no conversation needed).
+"""/settings: language, time zone, WM-4 renewal date and attendance reminders, as buttons that work at
+any time (no conversation needed).
 
-callback_data: `set:menu`, `set:lang`, `set:lang:<code|auto>`, `set:tz`, `set:tz:<IANA name>`, `set:done`;
-typing another zone is the conversation in `conversations.settings`.
+callback_data: `set:menu`, `set:lang`, `set:lang:<code|auto>`, `set:tz`, `set:tz:<IANA name>`, `set:done`,
+`set:ren:clear`, `set:rem:<on|off>`; typing another zone (`set:tzt`) or a renewal date (`set:ren`) is the
+conversation in `conversations.settings`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 from telegram import InlineKeyboardMarkup, Update
@@ -14,13 +17,16 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot import i18n
 from handlers.context import BotContext
 from handlers.keyboards import grid, keyboard
+from handlers.screens import edit_in_place
 from handlers.start import SETTINGS_CALLBACK
-from services.preferences import COMMON_TIME_ZONES, DEFAULT_TIME_ZONE, local_now, parse_time_zone
-from storage.users import set_language, set_time_zone
+from services.preferences import COMMON_TIME_ZONES, DEFAULT_TIME_ZONE, format_day, local_now, parse_time_zone
+from storage.users import set_attendance_reminders, set_language, set_renewal_date, set_time_zone
 
 PREFIX = "set"
 FOLLOW_TELEGRAM = "auto"
 TYPE_ZONE = f"{PREFIX}:tzt"
+TYPE_RENEWAL = f"{PREFIX}:ren"
+CLEAR_RENEWAL = f"{PREFIX}:ren:clear"
 
 
 def overview_text(context: BotContext) -> str:
@@ -30,14 +36,33 @@ def overview_text(context: BotContext) -> str:
     else:
         language = context.t("settings.follow_telegram_value", language=i18n.LANGUAGES[context.language])
     time_zone = (account.time_zone if account else None) or DEFAULT_TIME_ZONE
-    return context.t("settings.overview", language=language, time_zone=html.escape(time_zone))
+    overview = context.t("settings.overview", language=language, time_zone=html.escape(time_zone))
+    renewal = context.t("settings.renewal_line", date=renewal_value(context))
+    reminders = context.t("settings.reminders_line", state=_reminders_state(context))
+    return "\n".join([overview, renewal, reminders])
+
+
+def renewal_value(context: BotContext) -> str:
+    renewal = context.account.renewal_date if context.account else None
+    return format_day(renewal, context.language) if renewal else context.t("settings.renewal_not_set")
+
+
+def _reminders_on(context: BotContext) -> bool:
+    return bool(context.account and context.account.attendance_reminders)
+
+
+def _reminders_state(context: BotContext) -> str:
+    return context.t("settings.on") if _reminders_on(context) else context.t("settings.off")
 
 
 def overview_keyboard(context: BotContext) -> InlineKeyboardMarkup:
+    reminders = context.t("settings.reminders_button", state=_reminders_state(context))
     return keyboard(
         [
             [(context.t("settings.language_button"), f"{PREFIX}:lang")],
             [(context.t("settings.time_zone_button"), f"{PREFIX}:tz")],
+            [(context.t("settings.renewal_button"), TYPE_RENEWAL)],
+            [(reminders, f"{PREFIX}:rem:{'off' if _reminders_on(context) else 'on'}")],
             [(context.t("settings.done_button"), f"{PREFIX}:done")],
         ]
     )
@@ -81,6 +106,12 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif action == "tz" and (zone := parse_time_zone(value)):
         note = await apply_time_zone(context, zone)
         text, markup = f"{note}\n\n{overview_text(context)}", overview_keyboard(context)
+    elif action == "ren" and value == "clear":
+        note = await apply_renewal_date(context, None)
+        text, markup = f"{note}\n\n{overview_text(context)}", overview_keyboard(context)
+    elif action == "rem" and value in ("on", "off"):
+        note = await apply_reminders(context, value == "on")
+        text, markup = f"{note}\n\n{overview_text(context)}", overview_keyboard(context)
     elif action == "done":
         await query.answer()
         await query.edit_message_text(context.t("settings.closed"))
@@ -89,7 +120,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.answer(context.t("common.expired_button"))
         return
     await query.answer(note)
-    await query.edit_message_text(text, reply_markup=markup)
+    await edit_in_place(query, text, markup)
 
 
 async def apply_time_zone(context: BotContext, zone: str) -> str:
@@ -101,6 +132,27 @@ async def apply_time_zone(context: BotContext, zone: str) -> str:
     return context.t("settings.time_zone_set", time_zone=html.escape(zone), now=now)
 
 
+async def apply_renewal_date(context: BotContext, renewal_date: dt.date | None) -> str:
+    """Store (or clear) the WM-4 renewal date and return the confirmation."""
+    async with context.db.session() as session:
+        await set_renewal_date(session, context.account.id, renewal_date)
+    context.account.renewal_date = renewal_date
+    if renewal_date is None:
+        return context.t("settings.renewal_cleared")
+    return context.t("settings.renewal_set", date=format_day(renewal_date, context.language))
+
+
+async def apply_reminders(context: BotContext, enabled: bool) -> str:
+    async with context.db.session() as session:
+        await set_attendance_reminders(session, context.account.id, enabled)
+    context.account.attendance_reminders = enabled
+    if not enabled:
+        return context.t("settings.reminders_off")
+    if context.account.renewal_date is None:
+        return context.t("settings.reminders_need_date")
+    return context.t("settings.reminders_on")
+
+
 async def settings_button(update: Update, context: BotContext) -> None:
     await update.callback_query.answer()
     await show_settings(update, context)
@@ -109,5 +161,5 @@ async def settings_button(update: Update, context: BotContext) -> None:
 HANDLERS = [
     CommandHandler("settings", show_settings),
     CallbackQueryHandler(settings_button, pattern=f"^{SETTINGS_CALLBACK}$"),
-    CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:(?!tzt$)"),
+    CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:(?!tzt$|ren$)"),
 ]

@@ -14,10 +14,25 @@ HELP_CALLBACK = "menu:help"
 SETTINGS_CALLBACK = "menu:settings"
 
 # The command menu and /help, in this order; each has a `commands.<name>` text in the catalogs.
-COMMANDS: list[str] = ["start", "settings", "help", "cancel"]
+COMMANDS: list[str] = [
+    "start",
+    "log",
+    "sessions",
+    "weapons",
+    "addweapon",
+    "attendance",
+    "settings",
+    "help",
+    "cancel",
+]
 
 # (text key, callback data); features add their entry here as they arrive.
 MAIN_MENU: list[tuple[str, str]] = [
+    ("log.menu", "log:new"),
+    ("sessions.menu", "ss:list"),
+    ("weapons.menu", "wp:open"),
+    ("weapons.menu_add", "wf:add"),
+    ("attendance.menu", "at:show"),
     ("start.menu_settings", SETTINGS_CALLBACK),
     ("start.menu_help", HELP_CALLBACK),
 ]

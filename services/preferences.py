@@ -37,5 +37,19 @@ def zone_of(time_zone: str | None) -> ZoneInfo:
     return ZoneInfo(time_zone or DEFAULT_TIME_ZONE)
 
 
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_day(day: dt.date, language: str) -> str:
+    """A day as the user's language writes it: 21-11-2026 in Dutch, 21 Nov 2026 in English."""
+    if language == "nl":
+        return day.strftime("%d-%m-%Y")
+    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def today_in(time_zone: str | None) -> dt.date:
+    return local_now(time_zone).date()
+
+
 def local_now(time_zone: str | None, *, now: dt.datetime | None = None) -> dt.datetime:
     return (now or dt.datetime.now(dt.UTC)).astimezone(zone_of(time_zone))

@@ -1,4 +1,4 @@
-"""Queries on users: who may use the bot, their language and time zone."""
+"""Queries on users: who may use the bot, their language and time zone, renewal date and reminders."""
 
 from __future__ import annotations
 
@@ -46,3 +46,13 @@ async def set_language(session: AsyncSession, user_id: int, language: str | None
 async def set_time_zone(session: AsyncSession, user_id: int, time_zone: str | None) -> None:
     user = await session.get_one(User, user_id)
     user.time_zone = time_zone
+
+
+async def set_renewal_date(session: AsyncSession, user_id: int, renewal_date: dt.date | None) -> None:
+    user = await session.get_one(User, user_id)
+    user.renewal_date = renewal_date
+
+
+async def set_attendance_reminders(session: AsyncSession, user_id: int, enabled: bool) -> None:
+    user = await session.get_one(User, user_id)
+    user.attendance_reminders = enabled

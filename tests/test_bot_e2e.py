@@ -9,6 +9,7 @@ from telegram.ext import CommandHandler
 
 from bot.app import AimTrackApplication
 from bot.emulator import BotApiEmulator
+from handlers import start
 from storage.db import Database
 from storage.models import ConversationState, PersistedData, User
 from tests.conftest import ALICE, BOB, MALLORY, StartBot, stop_bot
@@ -34,7 +35,9 @@ async def test_start_greets_an_allowed_user_with_the_menu_as_buttons(
     alice = emulator.user(ALICE, first_name="Alice", language_code="en")
     reply = await alice.ask("/start")
     assert "Hello Alice" in reply.text
-    assert labels(reply) == ["⚙️ Settings", "❓ Help"]
+    menu = labels(reply)
+    assert {"🎯 Log a session", "🔫 Weapons", "⚙️ Settings", "❓ Help"} <= set(menu)
+    assert menu[-2:] == ["⚙️ Settings", "❓ Help"] and len(menu) == len(set(menu))
     row = await user_row(db, ALICE)
     assert row is not None and row.display_name == "Alice"
 
@@ -202,7 +205,8 @@ async def test_the_command_menu_is_set_in_english_and_dutch(
 ) -> None:
     english = {command["command"]: command["description"] for command in emulator.commands[""]}
     dutch = {command["command"]: command["description"] for command in emulator.commands["nl"]}
-    assert set(english) == set(dutch) == {"start", "settings", "help", "cancel"}
+    assert list(english) == list(dutch) == start.COMMANDS
+    assert {"start", "log", "weapons", "settings", "help", "cancel"} <= set(english)
     assert dutch["settings"] == "Taal en tijdzone"
 
 

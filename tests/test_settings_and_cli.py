@@ -11,6 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.settings import AiProvider, SettingsError, load_settings
+from handlers.start import MAIN_MENU
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,9 +63,10 @@ def _clean_env(tmp_path: Path) -> dict[str, str]:
 
 def test_without_a_token_the_bot_opens_the_terminal_chat(tmp_path: Path) -> None:
     """What `make run` does on a fresh machine: `aimtrack` with no token talks in the terminal."""
+    help_button = 1 + [key for key, _ in MAIN_MENU].index("start.menu_help")
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli"],
-        input="/start\n2\n",
+        input=f"/start\n{help_button}\n",
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -73,8 +75,8 @@ def test_without_a_token_the_bot_opens_the_terminal_chat(tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stderr
     assert "AimTrack terminal chat" in result.stdout
-    assert "Hello" in result.stdout and "[1] ⚙️ Settings" in result.stdout
-    assert "/settings – Language and time zone" in result.stdout, "button 2 (Help) was tapped"
+    assert "Hello" in result.stdout and f"[{help_button}] ❓ Help" in result.stdout
+    assert "/settings – Language and time zone" in result.stdout, "the Help button was tapped"
     assert (tmp_path / "data" / "aimtrack.db").exists()
 
 

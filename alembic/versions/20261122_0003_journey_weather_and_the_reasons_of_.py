@@ -8,7 +8,6 @@ Create Date: 2026-11-22 04:22:31.175298
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision: str = "0003"

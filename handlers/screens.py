@@ -1,0 +1,30 @@
+"""A screen is a message's text and keyboard; a tap on one of its buttons turns the message into the next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import CallbackQuery, InlineKeyboardMarkup
+from telegram.error import BadRequest
+
+
+@dataclass(frozen=True)
+class Screen:
+    text: str
+    markup: InlineKeyboardMarkup | None
+    note: str | None = None  # the tap's short answer
+
+
+async def edit_in_place(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Edit the tapped message; a repeated tap that would change nothing is not an error."""
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise
+
+
+async def show_screen(query: CallbackQuery, screen: Screen) -> None:
+    """Answer the tap at once, then turn its message into `screen`."""
+    await query.answer(screen.note)
+    await edit_in_place(query, screen.text, screen.markup)

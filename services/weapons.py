@@ -1,0 +1,250 @@
+"""The weapons register without a chat: weapon types, common calibers, the weapon form and the card.
+
+The form is a fixed list of steps. Each function here takes and returns plain data (a draft is a
+JSON-ready dict keyed by column), and texts are `(catalog key, values)` pairs, so any transport can ask
+the same questions and show the same card; the chat layer only turns choices into buttons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from services.validation import InvalidInput, parse_date, parse_name, parse_note
+from storage.models import Weapon
+from storage.weapons import WeaponStats
+
+WEAPON_TYPES = ("pistol", "revolver", "rifle", "shotgun", "air_pistol", "air_rifle", "other")
+COMMON_CALIBERS = (
+    ".22 LR",
+    "9mm",
+    ".45 ACP",
+    ".357 Mag",
+    ".38 Special",
+    "4.5mm (.177)",
+    ".308 Win",
+    "12 gauge",
+)
+MAX_CALIBER_LENGTH = 32
+MAX_SERIAL_LENGTH = 64
+
+# Tokens of the control buttons; a choice's token is its index in the step's choices.
+SKIP, KEEP, CLEAR = "skip", "keep", "clear"
+
+
+class Field(enum.StrEnum):
+    """The form's steps; the values are short because they travel in callback data."""
+
+    NAME = "name"
+    TYPE = "type"
+    CALIBER = "cal"
+    SERIAL = "serial"
+    STORAGE = "store"
+    PURCHASED = "bought"
+    NOTES = "notes"
+
+
+@dataclass(frozen=True)
+class Label:
+    """A value shown as the catalog text `key` (a weapon type, "none", …) rather than as itself."""
+
+    key: str
+
+
+Text = tuple[str, dict[str, Any]]  # a catalog key and the values of its placeholders
+
+
+@dataclass(frozen=True)
+class Step:
+    field: Field
+    column: str
+    optional: bool = False
+    choices: tuple[str, ...] = ()  # values offered as buttons
+    label_prefix: str | None = None  # catalog key prefix of the choices' labels; None: the value is the label
+    typed: bool = True  # whether a typed answer is accepted
+    repeat_current: bool = True  # whether editing repeats the current value (never a serial number)
+
+
+STEPS: tuple[Step, ...] = (
+    Step(Field.NAME, "name"),
+    Step(Field.TYPE, "type", choices=WEAPON_TYPES, label_prefix="weapons.type.", typed=False),
+    Step(Field.CALIBER, "caliber", choices=COMMON_CALIBERS),
+    Step(Field.SERIAL, "serial_number", optional=True, repeat_current=False),
+    Step(Field.STORAGE, "storage_location", optional=True),
+    Step(Field.PURCHASED, "purchased_at", optional=True),
+    Step(Field.NOTES, "notes", optional=True),
+)
+_STEPS = {step.field: step for step in STEPS}
+FIELDS: tuple[Field, ...] = tuple(step.field for step in STEPS)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button: `token` is what tapping it answers; its label is `label` itself or the text `label_key`."""
+
+    token: str
+    label_key: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    field: Field
+    texts: tuple[Text, ...]
+    choices: tuple[Choice, ...]  # the step's own options
+    controls: tuple[Choice, ...]  # skip / keep / clear
+
+
+def step_of(field: Field | str) -> Step:
+    return _STEPS[Field(field)]
+
+
+def new_draft() -> dict[str, Any]:
+    return {step.column: None for step in STEPS}
+
+
+def draft_of(weapon: Weapon) -> dict[str, Any]:
+    """A weapon's current values as a draft, for editing it."""
+    draft = {step.column: getattr(weapon, step.column) for step in STEPS}
+    return _stored(draft)
+
+
+def _stored(draft: dict[str, Any]) -> dict[str, Any]:
+    purchased = draft.get("purchased_at")
+    return {**draft, "purchased_at": purchased.isoformat() if isinstance(purchased, dt.date) else purchased}
+
+
+def weapon_values(draft: dict[str, Any], fields: Iterable[Field] = FIELDS) -> dict[str, Any]:
+    """Column values for storage from a draft (all of them, or those of `fields`)."""
+    values = {step_of(field).column: draft.get(step_of(field).column) for field in fields}
+    if isinstance(values.get("purchased_at"), str):
+        values["purchased_at"] = dt.date.fromisoformat(values["purchased_at"])
+    return values
+
+
+def _shown(step: Step, value: Any) -> Any:
+    """A draft value as it reads: a type's label, a date, or the text itself."""
+    if value is None:
+        return Label("weapons.card.none")
+    if step.label_prefix and value in step.choices:
+        return Label(f"{step.label_prefix}{value}")
+    if step.column == "purchased_at" and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def question(field: Field, draft: dict[str, Any], *, editing: bool) -> Question:
+    """What to ask at `field`: the texts, the options as buttons, and the controls (skip, keep, clear)."""
+    step = step_of(field)
+    current = draft.get(step.column)
+    if editing:
+        header: Text = (
+            ("weapons.form.current", {"name": draft["name"], "value": _shown(step, current)})
+            if step.repeat_current
+            else ("weapons.form.editing", {"name": draft["name"]})
+        )
+        controls = [Choice(KEEP, "weapons.form.keep")]
+        if step.optional and current is not None:
+            controls.append(Choice(CLEAR, "weapons.form.clear"))
+    else:
+        header = ("weapons.form.progress", {"step": FIELDS.index(field) + 1, "total": len(FIELDS)})
+        controls = [Choice(SKIP, "weapons.form.skip")] if step.optional else []
+    choices = tuple(
+        Choice(str(index), label_key=f"{step.label_prefix}{value}")
+        if step.label_prefix
+        else Choice(str(index), label=value)
+        for index, value in enumerate(step.choices)
+    )
+    return Question(field, (header, (f"weapons.form.ask_{field}", {})), choices, tuple(controls))
+
+
+def _read(step: Step, text: str, today: dt.date) -> Any:
+    if not step.typed:
+        raise InvalidInput("weapons.form.use_buttons")
+    if step.field is Field.CALIBER:
+        return parse_name(text, maximum=MAX_CALIBER_LENGTH)
+    if step.field is Field.SERIAL:
+        return parse_name(text, maximum=MAX_SERIAL_LENGTH)
+    if step.field is Field.PURCHASED:
+        return parse_date(text, today)
+    if step.field is Field.NOTES:
+        return parse_note(text)
+    return parse_name(text)
+
+
+def answer_text(field: Field, text: str, draft: dict[str, Any], *, today: dt.date) -> dict[str, Any]:
+    """The draft with a typed answer; raises `InvalidInput` (the draft unchanged) if it can't be used."""
+    step = step_of(field)
+    return _stored({**draft, step.column: _read(step, text, today)})
+
+
+def answer_tap(field: Field, token: str, draft: dict[str, Any], *, editing: bool) -> dict[str, Any]:
+    """The draft with a tapped answer; a token that this question did not offer raises `InvalidInput`."""
+    asked = question(field, draft, editing=editing)
+    if token not in {choice.token for choice in (*asked.choices, *asked.controls)}:
+        raise InvalidInput("common.expired_button")
+    step = step_of(field)
+    if token == KEEP:
+        return draft
+    value = None if token in (SKIP, CLEAR) else step.choices[int(token)]
+    return {**draft, step.column: value}
+
+
+def next_field(field: Field, *, editing: bool) -> Field | None:
+    """The step after `field`; None when the form is done (editing changes one field at a time)."""
+    position = FIELDS.index(field) + 1
+    return None if editing or position == len(FIELDS) else FIELDS[position]
+
+
+# --- showing weapons --------------------------------------------------------------------------------
+
+
+def list_entry(weapon: Weapon, stats: WeaponStats) -> Text:
+    """A weapon's line in lists: name, caliber and rounds fired. Never the serial number."""
+    key = "weapons.list.entry_retired" if weapon.retired_at else "weapons.list.entry"
+    return key, {"name": weapon.name, "caliber": weapon.caliber, "rounds": stats.rounds}
+
+
+def split_retired(weapons: Iterable[Weapon]) -> tuple[list[Weapon], list[Weapon]]:
+    """(weapons in use, retired ones), each in the given order."""
+    weapons = list(weapons)
+    return [w for w in weapons if w.retired_at is None], [w for w in weapons if w.retired_at is not None]
+
+
+def card(weapon: Weapon, stats: WeaponStats) -> list[Text]:
+    """The weapon card: everything about it, with its use (sessions, rounds fired, last day used)."""
+    draft = draft_of(weapon)
+    texts: list[Text] = [("weapons.card.title", {"name": weapon.name})]
+    if weapon.retired_at:
+        texts.append(("weapons.card.retired", {"date": weapon.retired_at}))
+    texts += [
+        (f"weapons.card.{step.field}", {"value": _shown(step, draft[step.column])})
+        for step in STEPS
+        if step.field is not Field.NAME
+    ]
+    if stats.sessions:
+        texts.append(("weapons.card.stats", {"sessions": stats.sessions, "rounds": stats.rounds}))
+        texts.append(("weapons.card.last_used", {"date": stats.last_used}))
+    else:
+        texts.append(("weapons.card.unused", {}))
+    return texts
+
+
+class DeletePlan(enum.StrEnum):
+    CONFIRM = "confirm"  # no history: delete after a confirmation
+    RETIRE_INSTEAD = "retire_instead"  # history: offer to retire it, so exports keep it
+    ALREADY_RETIRED = "already_retired"  # history and already retired: nothing more to do
+
+
+def delete_plan(weapon: Weapon, stats: WeaponStats) -> DeletePlan:
+    if not stats.sessions:
+        return DeletePlan.CONFIRM
+    return DeletePlan.ALREADY_RETIRED if weapon.retired_at else DeletePlan.RETIRE_INSTEAD
+
+
+def delete_question(weapon: Weapon, stats: WeaponStats) -> Text:
+    plan = delete_plan(weapon, stats)
+    return f"weapons.delete.{plan}", {"name": weapon.name, "sessions": stats.sessions}
