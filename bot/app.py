@@ -11,16 +11,19 @@ from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
-from bot import i18n, jobs
+from bot import gear_jobs, i18n, jobs
 from bot.access import AccessControl, gate
 from bot.persistence import DatabasePersistence
 from bot.settings import Geocoder as GeocoderChoice
 from bot.settings import Settings, WeatherProvider
-from conversations import log_session, weapon_form
+from conversations import journey, locker_item, log_session, weapon_form
 from conversations import settings as settings_conversation
 from handlers import (
     attendance,
     fallback,
+    journeys,
+    locker,
+    packing_list,
     photos,
     sessions,
     settings,
@@ -116,6 +119,7 @@ def build_application(
     )
     register_handlers(application)
     jobs.schedule(application)
+    gear_jobs.schedule(application)
     return application
 
 
@@ -128,11 +132,16 @@ def register_handlers(application: Application) -> None:
             settings_conversation.build(),
             weapon_form.build(),
             log_session.build(),
+            locker_item.build(),
+            journey.build(),
             *start.HANDLERS,
             *settings.HANDLERS,
             *weapons.HANDLERS,
             *attendance.HANDLERS,
             *sessions.HANDLERS,
+            *locker.HANDLERS,
+            *journeys.HANDLERS,
+            *packing_list.HANDLERS,
             # After every conversation (their own photo steps win), before the fallbacks.
             *photos.HANDLERS,
             *fallback.HANDLERS,

@@ -9,11 +9,16 @@ Both answer `search(query, limit)` with up to `limit` `Place`s; a shared Telegra
 from __future__ import annotations
 
 import asyncio
+import logging
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
+
+from geopy.exc import GeopyError
+
+logger = logging.getLogger(__name__)
 
 MAX_RESULTS = 5
 MAX_QUERY_LENGTH = 100
@@ -134,8 +139,12 @@ class NominatimGeocoder:
         from geopy.extra.rate_limiter import RateLimiter
         from geopy.geocoders import Nominatim
 
+        # No retries: a person is waiting in the chat, and can type the place again.
         self._geocode = RateLimiter(
-            Nominatim(user_agent=user_agent, domain=domain).geocode, min_delay_seconds=1
+            Nominatim(user_agent=user_agent, domain=domain).geocode,
+            min_delay_seconds=1,
+            max_retries=0,
+            swallow_exceptions=False,
         )
         self._cache: dict[tuple[str, int], list[Place]] = {}
         self._lock = asyncio.Lock()
@@ -146,8 +155,12 @@ class NominatimGeocoder:
             return []
         async with self._lock:  # one request at a time keeps the rate limit meaningful
             if key not in self._cache:
-                answers = await asyncio.to_thread(self._geocode, query, exactly_one=False, limit=limit) or []
-                self._cache[key] = [_from_nominatim(answer) for answer in answers]
+                try:
+                    answers = await asyncio.to_thread(self._geocode, query, exactly_one=False, limit=limit)
+                except GeopyError as exc:  # unreachable or refused: no matches, not a crash
+                    logger.warning("Nominatim could not be asked: %s", exc)
+                    return []
+                self._cache[key] = [_from_nominatim(answer) for answer in answers or ()]
         return self._cache[key]
 
 

@@ -36,7 +36,7 @@ async def test_start_greets_an_allowed_user_with_the_menu_as_buttons(
     reply = await alice.ask("/start")
     assert "Hello Alice" in reply.text
     menu = labels(reply)
-    assert {"🎯 Log a session", "🔫 Weapons", "⚙️ Settings", "❓ Help"} <= set(menu)
+    assert {"🎯 Log a session", "🔫 Weapons", "🧳 New journey", "⚙️ Settings", "❓ Help"} <= set(menu)
     assert menu[-2:] == ["⚙️ Settings", "❓ Help"] and len(menu) == len(set(menu))
     row = await user_row(db, ALICE)
     assert row is not None and row.display_name == "Alice"
@@ -206,7 +206,7 @@ async def test_the_command_menu_is_set_in_english_and_dutch(
     english = {command["command"]: command["description"] for command in emulator.commands[""]}
     dutch = {command["command"]: command["description"] for command in emulator.commands["nl"]}
     assert list(english) == list(dutch) == start.COMMANDS
-    assert {"start", "log", "weapons", "settings", "help", "cancel"} <= set(english)
+    assert {"start", "log", "weapons", "journey", "settings", "help", "cancel"} <= set(english)
     assert dutch["settings"] == "Taal en tijdzone"
 
 

@@ -48,3 +48,12 @@ def test_a_prefix_finds_places_and_nonsense_finds_none(gazetteer: OfflineGazette
 
 def test_normalise() -> None:
     assert normalise("  São   Paulo!") == "sao paulo"
+
+
+async def test_nominatim_unreachable_gives_no_matches() -> None:
+    from services.geocoding import NominatimGeocoder
+
+    geocoder = NominatimGeocoder(domain="127.0.0.1:9")  # nothing listens there: a GeopyError inside
+    geocoder._geocode.swallow_exceptions = False
+    geocoder._geocode.max_retries = 0
+    assert await geocoder.search("Oslo") == []

@@ -7,6 +7,7 @@ request's `start_date` and `end_date`, as the real APIs do, and records every re
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -54,9 +55,16 @@ class FakeOpenMeteo:
         self._server: HTTPServer | None = None
         self.port = 0
 
-    def use(self, kind: str, file_name: str) -> None:
-        """Answer `kind` ("forecast" or "archive") from the stored file."""
-        self.responses[kind] = json.loads((DATA / file_name).read_text())
+    def use(self, kind: str, file_name: str, *, starting: dt.date | None = None) -> None:
+        """Answer `kind` ("forecast" or "archive") from the stored file; with `starting`, its days are moved
+        to run from that date (so tests about "the next 16 days" work on any day)."""
+        recorded = json.loads((DATA / file_name).read_text())
+        if starting is not None:
+            days = recorded["daily"]["time"]
+            recorded["daily"]["time"] = [
+                (starting + dt.timedelta(days=i)).isoformat() for i in range(len(days))
+            ]
+        self.responses[kind] = recorded
 
     @property
     def forecast_url(self) -> str:
