@@ -78,7 +78,7 @@ async def gate(update: object, context: BotContext) -> None:
         await _refuse(update, context, access)
         raise ApplicationHandlerStop
     async with context.db.session() as session:
-        context.account = await ensure_user(session, user.id, user.full_name)
+        context.account = await ensure_user(session, user.id, user.full_name, user.language_code)
 
 
 async def _try_claim(update: Update, context: BotContext, access: AccessControl) -> bool:

@@ -106,7 +106,7 @@ async def _recheck(
     async with db.session() as session:
         changes = await preview_changes(session, journey, forecast)
         user = await get_user(session, journey.user_id)
-    language = i18n.resolve_language(user.language if user else None, None)
+    language = i18n.resolve_language(user.language, user.telegram_language) if user else i18n.DEFAULT_LANGUAGE
     text = render(language, recheck_texts(journey, forecast, flipped, changes))
     button = InlineKeyboardButton(
         i18n.translate(language, "packing.recheck.button"), callback_data=regen_callback(journey.id)

@@ -50,8 +50,7 @@ async def send_attendance_reminders(db: Database, bot: Bot, *, now: dt.datetime 
         plan = reminder_due(facts, today, user.renewal_date)
         if plan is None:
             continue
-        # The job has no Telegram update, so no app language: the language chosen in /settings, or English.
-        language = i18n.resolve_language(user.language, None)
+        language = i18n.resolve_language(user.language, user.telegram_language)
         recent_days = round(recent_pace(facts, today) * RECENT_WEEKS)
         try:
             await bot.send_message(user.id, reminder_text(language, plan, recent_days))

@@ -96,6 +96,9 @@ class User(Timestamps, Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     display_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     language: Mapped[str | None] = mapped_column(String(8), doc="None: follow the Telegram app's language")
+    telegram_language: Mapped[str | None] = mapped_column(
+        String(16), doc="the app's language at the last message, for messages the bot starts (jobs)"
+    )
     time_zone: Mapped[str | None] = mapped_column(String(64), doc="IANA name; None: the default zone")
     licence_number: Mapped[str | None] = mapped_column(String(32), doc="KNSA licence number")
     renewal_date: Mapped[dt.date | None] = mapped_column(Date, doc="the WM-4 permit's next renewal")

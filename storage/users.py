@@ -14,15 +14,20 @@ async def get_user(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
 
 
-async def ensure_user(session: AsyncSession, user_id: int, display_name: str | None) -> User:
-    """The user's row, created on first contact; the display name follows Telegram's."""
+async def ensure_user(
+    session: AsyncSession, user_id: int, display_name: str | None, telegram_language: str | None = None
+) -> User:
+    """The user's row, created on first contact; display name and app language follow Telegram's."""
     user = await session.get(User, user_id)
     if user is None:
-        user = User(id=user_id, display_name=display_name)
+        user = User(id=user_id, display_name=display_name, telegram_language=telegram_language)
         session.add(user)
         await session.flush()
-    elif display_name and user.display_name != display_name:
+        return user
+    if display_name and user.display_name != display_name:
         user.display_name = display_name
+    if telegram_language and user.telegram_language != telegram_language:
+        user.telegram_language = telegram_language
     return user
 
 

@@ -215,7 +215,7 @@ async def test_the_weekly_job_warns_only_users_behind_with_reminders_on(
     await add_user(db, carol, attendance_reminders=False, renewal_date=renewal)  # behind, but off
     await add_sessions(db, carol, lagging, today)
     await add_user(db, dave, attendance_reminders=True)  # no renewal date
-    await add_user(db, erik, attendance_reminders=True, renewal_date=renewal, language="nl")
+    await add_user(db, erik, attendance_reminders=True, renewal_date=renewal, telegram_language="nl-NL")
     await add_sessions(db, erik, lagging, today)
     users = {user_id: emulator.user(user_id) for user_id in (ALICE, BOB, carol, dave, erik)}
 

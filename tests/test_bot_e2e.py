@@ -40,6 +40,7 @@ async def test_start_greets_an_allowed_user_with_the_menu_as_buttons(
     assert menu[-2:] == ["⚙️ Settings", "❓ Help"] and len(menu) == len(set(menu))
     row = await user_row(db, ALICE)
     assert row is not None and row.display_name == "Alice"
+    assert row.telegram_language == "en", "kept for messages the bot starts itself (jobs)"
 
 
 async def test_start_speaks_dutch_to_a_dutch_telegram_app(
