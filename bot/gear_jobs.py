@@ -20,8 +20,8 @@ from telegram.ext import Application
 
 from bot import i18n
 from handlers.context import BotContext
-from handlers.journeys import render
 from handlers.packing_list import regen_callback
+from handlers.texts import render
 from services.packing.conditions import GearProperty, WeatherForecast, WeatherSource
 from services.packing.journeys import (
     ListChanges,
@@ -33,6 +33,7 @@ from services.packing.journeys import (
     with_offered,
 )
 from services.preferences import DEFAULT_TIME_ZONE, local_now
+from services.texts import Label
 from services.weather import FORECAST_DAYS, OpenMeteo
 from storage.db import Database
 from storage.gear import journeys_ending_between, update_journey
@@ -58,7 +59,7 @@ def recheck_texts(
     texts += [
         (
             "packing.recheck.now_expected" if holds else "packing.recheck.no_longer_expected",
-            {"condition": [(f"packing.condition.{prop}", {})]},
+            {"condition": Label(f"packing.condition.{prop}")},
         )
         for prop, holds in flipped.items()
     ]

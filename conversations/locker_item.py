@@ -29,7 +29,6 @@ from handlers.locker import (
     card_view,
     category_screen,
     choice_label,
-    render,
 )
 from services.packing.locker import (
     EDITABLE,
@@ -96,7 +95,7 @@ async def _ask(update: Update, context: BotContext, step: Step, *, new_message: 
     controls: list[Option] = [(choice_label(context, c), f"lf:{step}:{c.token}") for c in asked.controls]
     rows = [[option] for option in choices] if step is Step.PROPERTIES else grid(choices)
     markup = keyboard(row for row in [*rows, controls] if row) if choices or controls else None
-    text = render(context, asked.texts)
+    text = context.render(asked.texts)
     if new_message:
         await update.effective_message.reply_text(text, reply_markup=markup)
     else:

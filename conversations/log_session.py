@@ -22,7 +22,7 @@ from conversations.common import conversation
 from handlers.context import BotContext
 from handlers.files import receive_file
 from handlers.keyboards import grid, keyboard
-from handlers.sessions import LIST_CALLBACK, load_session, quick_log, render, render_lines, save_draft
+from handlers.sessions import LIST_CALLBACK, load_session, quick_log, save_draft
 from services.attachments import RefusedFile
 from services.preferences import format_day, local_now
 from services.session_log import (
@@ -105,8 +105,8 @@ async def ask(
     parts = [intro] if intro else []
     if question.summary:
         title = "log.summary_title_saved" if draft.session_id else "log.summary_title"
-        parts.append("\n".join([context.t(title), render_lines(context, question.summary)]))
-    parts.append(render(context, question.key, question.values))
+        parts.append("\n".join([context.t(title), context.render(question.summary)]))
+    parts.append(context.render([(question.key, question.values)]))
     options = [
         (option_label(context, option), f"{PREFIX}:{step.value}:{option.value}")
         for option in question.options

@@ -27,7 +27,7 @@ from telegram.ext import (
 from conversations.common import conversation
 from handlers.context import BotContext
 from handlers.keyboards import Option, grid, keyboard
-from handlers.weapons import ADD_CALLBACK, card_view, render
+from handlers.weapons import ADD_CALLBACK, card_view
 from services.validation import InvalidInput
 from services.weapons import (
     FIELDS,
@@ -76,7 +76,7 @@ async def _ask(update: Update, context: BotContext, field: Field, *, new_message
     controls: list[Option] = [(_label(context, c), f"wf:{field}:{c.token}") for c in asked.controls]
     rows = [*grid(choices), controls] if controls else grid(choices)
     markup = keyboard(rows) if rows else None
-    text = render(context, asked.texts)
+    text = context.render(asked.texts)
     if new_message:
         await update.effective_message.reply_text(text, reply_markup=markup)
     else:

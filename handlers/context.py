@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot import i18n
+from handlers.texts import render
 from services.preferences import today_in
+from services.texts import Text
 from services.validation import InvalidInput
 from storage.models import User
 
@@ -49,6 +52,10 @@ class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], d
     def t(self, key: str, /, **values: object) -> str:
         """The text `key` in this user's language."""
         return i18n.translate(self.language, key, **values)
+
+    def render(self, texts: Iterable[Text], *, markup: bool = True) -> str:
+        """Services' plain-data texts in this user's language (see `handlers.texts`)."""
+        return render(self.language, texts, markup=markup)
 
     def explain(self, error: InvalidInput) -> str:
         """The answer to input that could not be used; what the user typed is escaped for HTML."""

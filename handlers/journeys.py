@@ -9,22 +9,20 @@ Packing list and PDF buttons are `pk:open:<id>` and `pk:pdf:<id>` (`handlers.pac
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import i18n
 from handlers.context import BotContext
 from handlers.keyboards import Option, keyboard
 from handlers.screens import Screen, show_screen
+from handlers.texts import render
 from services.packing.checklist import Progress
-from services.packing.journeys import EditTarget, Text, card, split_upcoming
-from services.preferences import format_day
+from services.packing.journeys import EditTarget, card, split_upcoming
 from storage.gear import delete_journey, get_journey, journey_progress, list_journeys
 from storage.models import GearJourney
 
@@ -48,26 +46,6 @@ def edit_callback(journey_id: int, target: EditTarget) -> str:
 
 
 # --- texts ------------------------------------------------------------------------------------------
-
-
-def _value(language: str, value: object, *, markup: bool) -> object:
-    if isinstance(value, dt.date):
-        return format_day(value, language)
-    if isinstance(value, list):  # texts of their own: "2 × adult, 1 × child"
-        return ", ".join(render(language, [text], markup=markup) for text in value)
-    if isinstance(value, str) and markup:
-        return html.escape(value)
-    return value
-
-
-def render(language: str, texts: Iterable[Text], *, markup: bool = True) -> str:
-    """Catalog texts in `language`; user data escaped for HTML unless `markup` is off (buttons, PDF)."""
-    return "\n".join(
-        i18n.translate(
-            language, key, **{name: _value(language, v, markup=markup) for name, v in values.items()}
-        )
-        for key, values in texts
-    )
 
 
 def progress_of(counts: tuple[int, int, int]) -> Progress:

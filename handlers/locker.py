@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Update
@@ -24,11 +24,8 @@ from handlers.keyboards import Option, grid, keyboard
 from handlers.screens import Screen, show_screen
 from services.packing import starter
 from services.packing.locker import (
-    Amount,
     Choice,
-    Label,
     Step,
-    Text,
     card,
     delete_category_question,
     draft_of,
@@ -120,29 +117,6 @@ def parse_callback(data: str) -> Button | None:
 
 
 # --- texts ------------------------------------------------------------------------------------------
-
-
-def _value(context: BotContext, value: object, *, markup: bool) -> object:
-    if isinstance(value, Label):
-        return context.t(
-            value.key, **{name: _value(context, v, markup=markup) for name, v in value.values.items()}
-        )
-    if isinstance(value, Amount):
-        shown = f"{value.value:g}"
-        return shown.replace(".", ",") if context.language == "nl" else shown
-    if isinstance(value, tuple):
-        return ", ".join(str(_value(context, v, markup=markup)) for v in value)
-    if isinstance(value, str) and markup:
-        return html.escape(value)
-    return value
-
-
-def render(context: BotContext, texts: Iterable[Text], *, markup: bool = True) -> str:
-    """Catalog texts in the user's language; user data escaped for HTML unless `markup` is off (buttons)."""
-    return "\n".join(
-        context.t(key, **{name: _value(context, value, markup=markup) for name, value in values.items()})
-        for key, values in texts
-    )
 
 
 def choice_label(context: BotContext, choice: Choice) -> str:
@@ -245,7 +219,7 @@ async def category_screen(
         pages = paging(count, page)
         items = await list_items(session, user_id, category_id, offset=pages.offset, limit=pages.limit)
     rows: list[list[Option]] = [
-        [(render(context, [list_entry(item)], markup=False), item_callback(item.id))] for item in items
+        [(context.render([list_entry(item)], markup=False), item_callback(item.id))] for item in items
     ]
     rows.append(_page_row(context, pages.page, pages.pages, lambda p: category_callback(category_id, p)))
     rows.append([(context.t("locker.overview.add_item"), ADD_ITEM_CALLBACK)])
@@ -279,7 +253,7 @@ def card_view(context: BotContext, item: GearItem) -> tuple[str, InlineKeyboardM
         [(context.t("locker.card.delete"), f"{PREFIX}:del:{item.id}")],
         [(context.t("common.back"), category_callback(item.category_id))],
     ]  # fmt: skip
-    return render(context, card(item)), keyboard(rows)
+    return context.render(card(item)), keyboard(rows)
 
 
 async def _card_screen(context: BotContext, item_id: int) -> Screen | None:
@@ -297,7 +271,7 @@ def _properties_screen(context: BotContext, item: GearItem) -> Screen:
     ]
     rows.append([(choice_label(context, control), item_callback(item.id)) for control in asked.controls])
     text = "\n".join(
-        [context.t("locker.props.title", name=html.escape(item.name)), render(context, asked.texts[1:])]
+        [context.t("locker.props.title", name=html.escape(item.name)), context.render(asked.texts[1:])]
     )
     return Screen(text, keyboard(rows))
 
@@ -354,7 +328,7 @@ async def _ask_delete_category(context: BotContext, category_id: int) -> Screen 
         [(context.t("locker.category.delete_yes"), f"{PREFIX}:cdelok:{category.id}")],
         [(context.t("common.back"), category_callback(category.id))],
     ]
-    return Screen(render(context, [delete_category_question(category.name, count)]), keyboard(rows))
+    return Screen(context.render([delete_category_question(category.name, count)]), keyboard(rows))
 
 
 async def _delete_category(context: BotContext, category_id: int) -> Screen | None:

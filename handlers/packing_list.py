@@ -24,8 +24,8 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler
 
 from handlers.context import BotContext
-from handlers.journeys import render
 from handlers.keyboards import Option, keyboard
+from handlers.texts import render, show
 from services.exports.packing_pdf import PackingSheetTexts, packing_pdf
 from services.packing.checklist import ChecklistItem, Page, page_of, paginate, progress
 from services.packing.conditions import WeatherForecast
@@ -302,9 +302,7 @@ async def _why(query: CallbackQuery, context: BotContext, tap: Tap) -> None:
 def sheet_texts(context: BotContext, journey: GearJourney) -> PackingSheetTexts:
     language = context.language
     values = {"destination": journey.destination, "start": journey.starts_at, "end": journey.ends_at}
-    people = ", ".join(
-        render(language, [text], markup=False) for text in participants_texts(journey.participants)
-    )
+    people = show(language, participants_texts(journey.participants), markup=False)
     weather = render(language, [weather_text(WeatherForecast.from_json(journey.weather))], markup=False)
     return PackingSheetTexts(
         title=render(language, [("packing.pdf.title", values)], markup=False),

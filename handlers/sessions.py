@@ -10,10 +10,7 @@ callback_data:
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 import secrets
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
@@ -25,8 +22,6 @@ from handlers.screens import edit_in_place
 from services.preferences import format_day, local_now
 from services.session_log import (
     QUICK_LOG_TEXT,
-    Label,
-    Line,
     SessionDraft,
     WeaponChoice,
     draft_from_quick,
@@ -60,27 +55,6 @@ PER_PAGE = 5
 
 
 # --- showing plain data --------------------------------------------------------------------------------
-
-
-def show_value(context: BotContext, value: object) -> object:
-    """A value of a service line as text: translated labels, dates in the user's style, user data escaped."""
-    if isinstance(value, Label):
-        return context.t(value.key)
-    if isinstance(value, dt.date):
-        return format_day(value, context.language)
-    if isinstance(value, dt.time):
-        return value.strftime("%H:%M")
-    if isinstance(value, str):
-        return html.escape(value)
-    return value
-
-
-def render(context: BotContext, key: str, values: Mapping[str, Any]) -> str:
-    return context.t(key, **{name: show_value(context, value) for name, value in values.items()})
-
-
-def render_lines(context: BotContext, lines: Iterable[Line]) -> str:
-    return "\n".join(render(context, key, values) for key, values in lines)
 
 
 # --- saving a draft (the /log conversation and the quick log) -------------------------------------------
@@ -123,7 +97,7 @@ async def quick_log(update: Update, context: BotContext) -> None:
     waiting[token] = draft.to_dict()
     for old in list(waiting)[:-MAX_WAITING_QUICK_LOGS]:
         del waiting[old]
-    text = "\n".join([context.t("log.quick_title"), render_lines(context, summary_lines(draft))])
+    text = "\n".join([context.t("log.quick_title"), context.render(summary_lines(draft))])
     buttons = [
         (context.t("log.save"), f"{QUICK_PREFIX}:s:{token}"),
         (context.t("log.cancel"), f"{QUICK_PREFIX}:c:{token}"),
@@ -143,7 +117,7 @@ async def on_quick_button(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     draft = SessionDraft.from_dict(data)
-    summary = render_lines(context, summary_lines(draft))
+    summary = context.render(summary_lines(draft))
     if action == "c":
         await edit_in_place(query, f"{summary}\n\n{context.t('log.cancelled')}")
         return
@@ -167,7 +141,7 @@ async def page_view(context: BotContext, page: int) -> tuple[str, InlineKeyboard
     if not rows:
         return context.t("sessions.empty"), None
     title = context.t("sessions.title", page=page, pages=pages, total=total)
-    text = "\n".join([title, "", render_lines(context, [overview_line(row) for row in rows])])
+    text = "\n".join([title, "", context.render([overview_line(row) for row in rows])])
     buttons = [[(_button_label(context, row), f"{PREFIX}:card:{row.id}")] for row in rows]
     navigation = []
     if page > 1:
@@ -211,7 +185,7 @@ def card_view(context: BotContext, row: ShootingSession, files: int) -> tuple[st
             [(context.t("sessions.back"), f"{PREFIX}:page:1")],
         ]
     )
-    return "\n".join([title, render_lines(context, lines)]), markup
+    return "\n".join([title, context.render(lines)]), markup
 
 
 async def on_button(update: Update, context: BotContext) -> None:

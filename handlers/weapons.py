@@ -9,10 +9,9 @@ button is `ph:w:<id>`, answered by the photos feature.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -20,12 +19,9 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from handlers.context import BotContext
 from handlers.keyboards import Option, grid, keyboard
 from handlers.screens import Screen, show_screen
-from services.preferences import format_day
 from services.weapons import (
     FIELDS,
     DeletePlan,
-    Label,
-    Text,
     card,
     delete_plan,
     delete_question,
@@ -58,24 +54,6 @@ def edit_field_callback(weapon_id: int, field: str) -> str:
 # --- texts ------------------------------------------------------------------------------------------
 
 
-def _value(context: BotContext, value: object, *, markup: bool) -> object:
-    if isinstance(value, Label):
-        return context.t(value.key)
-    if isinstance(value, dt.date):
-        return format_day(value, context.language)
-    if isinstance(value, str) and markup:
-        return html.escape(value)
-    return value
-
-
-def render(context: BotContext, texts: Iterable[Text], *, markup: bool = True) -> str:
-    """Catalog texts in the user's language; user data escaped for HTML unless `markup` is off (buttons)."""
-    return "\n".join(
-        context.t(key, **{name: _value(context, value, markup=markup) for name, value in values.items()})
-        for key, values in texts
-    )
-
-
 # --- screens ----------------------------------------------------------------------------------------
 
 
@@ -84,7 +62,7 @@ def _list_callback(show_retired: bool) -> str:
 
 
 def _list_label(context: BotContext, weapon: Weapon, stats: WeaponStats) -> str:
-    return render(context, [list_entry(weapon, stats)], markup=False)
+    return context.render([list_entry(weapon, stats)], markup=False)
 
 
 async def list_screen(context: BotContext, *, show_retired: bool) -> Screen:
@@ -126,7 +104,7 @@ def card_view(context: BotContext, weapon: Weapon, stats: WeaponStats) -> tuple[
     photos = (context.t("weapons.card.photos"), f"ph:w:{weapon.id}")
     back = (context.t("weapons.card.back"), _list_callback(weapon.retired_at is not None))
     rows = [[edit, retire], [delete, photos], [back]]
-    return render(context, card(weapon, stats)), keyboard(rows)
+    return context.render(card(weapon, stats)), keyboard(rows)
 
 
 async def _card_screen(context: BotContext, weapon_id: int, note: str | None = None) -> Screen | None:
@@ -174,7 +152,7 @@ def _delete_screen(context: BotContext, weapon: Weapon, stats: WeaponStats) -> S
         rows = [[(context.t("weapons.delete.retire"), f"{PREFIX}:retire:{weapon.id}")], back]
     else:
         rows = [back]
-    return Screen(render(context, [delete_question(weapon, stats)]), keyboard(rows))
+    return Screen(context.render([delete_question(weapon, stats)]), keyboard(rows))
 
 
 async def _ask_delete(context: BotContext, weapon_id: int) -> Screen | None:

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from services.texts import Text
 from storage.models import Competition
 
 REQUIRED_DAYS = 18
@@ -20,7 +21,6 @@ REQUIRED_CLUB_MATCHES = 5
 RECENT_WEEKS = 8  # a reminder compares what is needed with the session days of the last 8 weeks
 
 Fact = tuple[dt.date, Competition]
-Text = tuple[str, dict[str, object]]  # a catalog key and its values
 
 
 def year_before(day: dt.date) -> dt.date:

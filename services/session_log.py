@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.texts import Label
 from services.validation import (
     MAX_NAME_LENGTH,
     InvalidInput,
@@ -297,13 +298,6 @@ class Facts:
     disciplines: tuple[str, ...] = ()
     common_weather: tuple[str, ...] = ()
     common_disciplines: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Label:
-    """A text key to be translated where a value is shown (competition kinds, yes/no)."""
-
-    key: str
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from services.texts import Label, Text
 from services.validation import InvalidInput, parse_date, parse_name, parse_note
 from storage.models import Weapon
 from storage.weapons import WeaponStats
@@ -45,16 +46,6 @@ class Field(enum.StrEnum):
     STORAGE = "store"
     PURCHASED = "bought"
     NOTES = "notes"
-
-
-@dataclass(frozen=True)
-class Label:
-    """A value shown as the catalog text `key` (a weapon type, "none", …) rather than as itself."""
-
-    key: str
-
-
-Text = tuple[str, dict[str, Any]]  # a catalog key and the values of its placeholders
 
 
 @dataclass(frozen=True)

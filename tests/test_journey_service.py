@@ -42,6 +42,7 @@ from services.packing.journeys import (
     with_matches,
     with_offered,
 )
+from services.texts import Label
 from services.validation import InvalidInput
 from storage.db import Database
 from storage.gear import (
@@ -252,12 +253,14 @@ def test_the_users_answer_is_a_forecast_of_their_own() -> None:
 def test_weather_and_reason_texts_carry_the_numbers() -> None:
     assert weather_text(COLD_AND_WET) == ("journeys.weather.forecast", {"temp": "3.3", "rain": "55"})
     assert weather_text(None) == ("journeys.weather.none", {})
-    key, values = reason_text("rain-expected", COLD_AND_WET)
-    assert key == "packing.reason.rain-expected" and (values["rain"], values["wet"]) == ("55", "40")
-    assert reason_text("child-specific", None)[0] == "packing.reason.child-specific"
-    assert reason_text("no-such-thing", COLD_AND_WET) == (
-        "packing.reason.unknown",
-        {"value": "no-such-thing"},
+    rain = reason_text("rain-expected", COLD_AND_WET)
+    assert rain.key == "packing.reason.rain-expected" and (rain.values["rain"], rain.values["wet"]) == (
+        "55",
+        "40",
+    )
+    assert reason_text("child-specific", None).key == "packing.reason.child-specific"
+    assert reason_text("no-such-thing", COLD_AND_WET) == Label(
+        "packing.reason.unknown", {"value": "no-such-thing"}
     )
 
 

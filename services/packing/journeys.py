@@ -36,12 +36,11 @@ from services.packing.conditions import (
     condition_for,
 )
 from services.packing.generator import CHUNK_SIZE, facts_of, plan
+from services.texts import Label, Text
 from services.validation import InvalidInput, parse_date, parse_name
 from services.weather import MANUAL_TEMPERATURES, manual_forecast
 from storage import gear as gear_store
 from storage.models import GearJourney
-
-Text = tuple[str, dict[str, Any]]  # a catalog key and the values of its placeholders
 
 MAX_DAYS_AHEAD = 730  # a journey starts within two years
 MAX_JOURNEY_DAYS = 365
@@ -352,13 +351,13 @@ def check_participants(draft: Mapping[str, Any]) -> list[str]:
     return people
 
 
-def participants_texts(participants: Iterable[str]) -> list[Text]:
-    """A text per type present: "2 × adult", "1 × child"."""
-    return [
-        (f"journeys.people.{kind}", {"count": count})
+def participants_texts(participants: Iterable[str]) -> tuple[Label, ...]:
+    """A text per type present: "2 × adult", "1 × child" (shown joined)."""
+    return tuple(
+        Label(f"journeys.people.{kind}", {"count": count})
         for kind, count in counts_of(participants).items()
         if count
-    ]
+    )
 
 
 # --- weather --------------------------------------------------------------------------------------
@@ -391,23 +390,26 @@ def weather_text(forecast: WeatherForecast | None) -> Text:
     )
 
 
-def reason_text(prop: str, forecast: WeatherForecast | None) -> Text:
+def reason_text(prop: str, forecast: WeatherForecast | None) -> Label:
     """Why one condition held: the forecast's value against the threshold, or who is coming along."""
     try:
         condition = GearProperty(prop)
     except ValueError:
-        return "packing.reason.unknown", {"value": prop}
+        return Label("packing.reason.unknown", {"value": prop})
     if condition not in WEATHER_PROPERTIES:
-        return f"packing.reason.{prop}", {}
+        return Label(f"packing.reason.{prop}")
     if forecast is None:  # a weather item on a list without weather: nothing to compare
-        return "packing.reason.unknown", {"value": prop}
-    return f"packing.reason.{prop}", {
-        "temp": _number(forecast.average_temp_celsius),
-        "rain": _number(forecast.max_precipitation_chance),
-        "warm": _number(WARM_FROM_CELSIUS),
-        "cold": _number(COLD_UP_TO_CELSIUS),
-        "wet": _number(RAIN_FROM_PERCENT),
-    }
+        return Label("packing.reason.unknown", {"value": prop})
+    return Label(
+        f"packing.reason.{prop}",
+        {
+            "temp": _number(forecast.average_temp_celsius),
+            "rain": _number(forecast.max_precipitation_chance),
+            "warm": _number(WARM_FROM_CELSIUS),
+            "cold": _number(COLD_UP_TO_CELSIUS),
+            "wet": _number(RAIN_FROM_PERCENT),
+        },
+    )
 
 
 # --- showing journeys -----------------------------------------------------------------------------

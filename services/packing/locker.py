@@ -12,10 +12,11 @@ import enum
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from services.packing.conditions import GearProperty
+from services.texts import Amount, Label, Text
 from services.validation import InvalidInput, parse_name
 from storage.models import GearItem
 
@@ -26,23 +27,6 @@ MAX_CATEGORY_CHOICES = 90  # the category step's buttons; beyond them, typing a 
 
 PROPERTIES: tuple[GearProperty, ...] = tuple(GearProperty)
 _KNOWN_PROPERTIES = frozenset(p.value for p in PROPERTIES)
-
-Text = tuple[str, dict[str, Any]]  # a catalog key and the values of its placeholders
-
-
-@dataclass(frozen=True)
-class Label:
-    """A value shown as the catalog text `key` (a property, a quantity rule, …) rather than as itself."""
-
-    key: str
-    values: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Amount:
-    """A quantity, shown with the reader's decimal separator."""
-
-    value: float
 
 
 # --- quantities ------------------------------------------------------------------------------------
