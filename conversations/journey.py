@@ -35,6 +35,7 @@ from handlers.context import BotContext
 from handlers.journeys import NEW_CALLBACK
 from handlers.keyboards import Option, keyboard
 from handlers.packing_list import send_list
+from handlers.screens import show_next
 from services.geocoding import MAX_RESULTS
 from services.packing.conditions import Participant, WeatherForecast
 from services.packing.generator import regenerate
@@ -83,14 +84,6 @@ def _form(context: BotContext) -> dict[str, Any]:
 
 def _store(context: BotContext, draft: dict[str, Any]) -> None:
     context.user_data[FORM_KEY] = draft
-
-
-async def _show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """After a tap, the tapped message becomes the next screen; after typing, a new message is sent."""
-    if update.callback_query:
-        await update.callback_query.edit_message_text(text, reply_markup=markup)
-    else:
-        await update.effective_message.reply_text(text, reply_markup=markup)
 
 
 # --- questions --------------------------------------------------------------------------------------
@@ -162,7 +155,7 @@ async def _ask(
     if new_message:
         await update.effective_message.reply_text(text, reply_markup=markup)
     else:
-        await _show(update, text, markup)
+        await show_next(update, text, markup)
     return step
 
 
@@ -415,10 +408,10 @@ async def _save(update: Update, context: BotContext, forecast: WeatherForecast |
         if journey is not None:
             await regenerate(session, journey)
     if journey is None:  # deleted while it was being edited
-        await _show(update, context.t("journeys.not_found"))
+        await show_next(update, context.t("journeys.not_found"))
         return ConversationHandler.END
     key = "journeys.updated" if draft["journey_id"] else "journeys.saved"
-    await _show(update, context.t(key, destination=html.escape(journey.destination)))
+    await show_next(update, context.t(key, destination=html.escape(journey.destination)))
     await send_list(update.effective_message, context, journey.id)
     return ConversationHandler.END
 

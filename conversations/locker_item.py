@@ -17,7 +17,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
 from conversations.common import conversation
@@ -30,6 +30,7 @@ from handlers.locker import (
     category_screen,
     choice_label,
 )
+from handlers.screens import show_next
 from services.packing.locker import (
     EDITABLE,
     KEEP,
@@ -74,14 +75,6 @@ def _editing(context: BotContext) -> bool:
     return _form(context)["item_id"] is not None
 
 
-async def _show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """After a tap, the tapped message becomes the next screen; after typing, a new message is sent."""
-    if update.callback_query:
-        await update.callback_query.edit_message_text(text, reply_markup=markup)
-    else:
-        await update.effective_message.reply_text(text, reply_markup=markup)
-
-
 async def _categories(context: BotContext) -> list[CategoryOption]:
     async with context.db.session() as session:
         categories = await list_categories(session, context.account.id)
@@ -99,7 +92,7 @@ async def _ask(update: Update, context: BotContext, step: Step, *, new_message: 
     if new_message:
         await update.effective_message.reply_text(text, reply_markup=markup)
     else:
-        await _show(update, text, markup)
+        await show_next(update, text, markup)
     return step
 
 
@@ -199,10 +192,10 @@ async def _finish(update: Update, context: BotContext, note: str | None, item_id
     async with context.db.session() as session:
         item = await get_item(session, context.account.id, item_id) if item_id else None
     if item is None:
-        await _show(update, context.t("locker.not_found"))
+        await show_next(update, context.t("locker.not_found"))
         return ConversationHandler.END
     text, markup = card_view(context, item)
-    await _show(update, f"{note}\n\n{text}" if note else text, markup)
+    await show_next(update, f"{note}\n\n{text}" if note else text, markup)
     return ConversationHandler.END
 
 

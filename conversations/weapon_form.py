@@ -14,7 +14,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -27,6 +27,7 @@ from telegram.ext import (
 from conversations.common import conversation
 from handlers.context import BotContext
 from handlers.keyboards import Option, grid, keyboard
+from handlers.screens import show_next
 from handlers.weapons import ADD_CALLBACK, card_view
 from services.validation import InvalidInput
 from services.weapons import (
@@ -58,14 +59,6 @@ def _editing(context: BotContext) -> bool:
     return _form(context)["weapon_id"] is not None
 
 
-async def _show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """After a tap, the tapped message becomes the next screen; after typing, a new message is sent."""
-    if update.callback_query:
-        await update.callback_query.edit_message_text(text, reply_markup=markup)
-    else:
-        await update.effective_message.reply_text(text, reply_markup=markup)
-
-
 def _label(context: BotContext, choice: Choice) -> str:
     return choice.label if choice.label is not None else context.t(choice.label_key)
 
@@ -80,7 +73,7 @@ async def _ask(update: Update, context: BotContext, field: Field, *, new_message
     if new_message:
         await update.effective_message.reply_text(text, reply_markup=markup)
     else:
-        await _show(update, text, markup)
+        await show_next(update, text, markup)
     return field
 
 
@@ -173,11 +166,11 @@ async def _save(update: Update, context: BotContext, field: Field) -> int:
             weapon = await update_weapon(session, user_id, form["weapon_id"], **values)
         stats = await weapon_stats(session, user_id, [weapon.id]) if weapon else {}
     if weapon is None:  # deleted while its field was being edited
-        await _show(update, context.t("weapons.not_found"))
+        await show_next(update, context.t("weapons.not_found"))
         return ConversationHandler.END
     text, markup = card_view(context, weapon, stats.get(weapon.id, WeaponStats()))
     saved = context.t("weapons.form.updated" if form["weapon_id"] else "weapons.form.saved")
-    await _show(update, f"{saved}\n\n{text}", markup)
+    await show_next(update, f"{saved}\n\n{text}", markup)
     return ConversationHandler.END
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import CallbackQuery, InlineKeyboardMarkup
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 
@@ -28,3 +28,11 @@ async def show_screen(query: CallbackQuery, screen: Screen) -> None:
     """Answer the tap at once, then turn its message into `screen`."""
     await query.answer(screen.note)
     await edit_in_place(query, screen.text, screen.markup)
+
+
+async def show_next(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """A flow's next question: after a tap the tapped message becomes it; after typing, a new message."""
+    if update.callback_query:
+        await edit_in_place(update.callback_query, text, markup)
+    else:
+        await update.effective_message.reply_text(text, reply_markup=markup)
