@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import locale
 import sys
@@ -80,6 +81,22 @@ class TerminalChat:
             await self.user.send_text(line.removeprefix("'"))
 
 
+ANSWERS = frozenset(
+    {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument", "sendPhoto",
+     "sendMediaGroup", "answerCallbackQuery"}
+)  # fmt: skip
+ANSWER_WAIT_S = 15.0
+
+
+async def _first_answer(emulator: BotApiEmulator, calls_before: int) -> None:
+    """Wait until the bot has answered the last line (slow work such as a first place lookup included),
+    so the numbers the next line taps belong to the keyboard the person has seen."""
+    with contextlib.suppress(TimeoutError):
+        await emulator.state.wait_for(
+            lambda: any(method in ANSWERS for method, _ in emulator.calls[calls_before:]), ANSWER_WAIT_S
+        )
+
+
 def _read(path: str) -> tuple[str, bytes]:
     file = Path(path).expanduser()
     return file.name, file.read_bytes()
@@ -106,10 +123,12 @@ async def run_terminal_chat(settings: Settings, stdin: TextIO = sys.stdin, out: 
                 if not line or line.strip() == "/quit":
                     break
                 if line.strip():
+                    calls_before = len(emulator.calls)
                     try:
                         await terminal.handle(line.strip())
                     except (OSError, ValueError) as exc:
                         print(f"  ({exc})", file=out, flush=True)
+                    await _first_answer(emulator, calls_before)
                 await emulator.settle()
             await application.updater.stop()
             await application.stop()
