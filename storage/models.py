@@ -103,6 +103,9 @@ class User(Timestamps, Base):
     licence_number: Mapped[str | None] = mapped_column(String(32), doc="KNSA licence number")
     renewal_date: Mapped[dt.date | None] = mapped_column(Date, doc="the WM-4 permit's next renewal")
     attendance_reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    csv_separator: Mapped[str] = mapped_column(
+        String(1), default=",", server_default=",", doc="';' for Excel set to Dutch"
+    )
     claimed_at: Mapped[dt.datetime | None] = mapped_column(
         DateTime(timezone=True), doc="set when this user claimed the bot with the start-up code"
     )
@@ -246,6 +249,7 @@ class AiReflection(Timestamps, Base):
     provider: Mapped[str | None] = mapped_column(String(32))
     model: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     status: Mapped[AiStatus] = mapped_column(_str_enum(AiStatus, "ai_status"), default=AiStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     generated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -263,6 +267,7 @@ class AiWeaponInsight(Timestamps, Base):
     provider: Mapped[str | None] = mapped_column(String(32))
     model: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     status: Mapped[AiStatus] = mapped_column(_str_enum(AiStatus, "ai_status"), default=AiStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     generated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -275,6 +280,9 @@ class CoachThread(Timestamps, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = _user_fk()
     topic: Mapped[str | None] = mapped_column(String(SHORT_TEXT_LENGTH))
+    # The context the user pinned with /coach (one session or one weapon), if any.
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("shooting_sessions.id", ondelete="SET NULL"))
+    weapon_id: Mapped[int | None] = mapped_column(ForeignKey("weapons.id", ondelete="SET NULL"))
 
     messages: Mapped[list[CoachMessage]] = relationship(
         back_populates="thread",
