@@ -61,3 +61,13 @@ async def set_renewal_date(session: AsyncSession, user_id: int, renewal_date: dt
 async def set_attendance_reminders(session: AsyncSession, user_id: int, enabled: bool) -> None:
     user = await session.get_one(User, user_id)
     user.attendance_reminders = enabled
+
+
+async def set_licence_number(session: AsyncSession, user_id: int, licence_number: str | None) -> None:
+    user = await session.get_one(User, user_id)
+    user.licence_number = licence_number
+
+
+async def set_csv_separator(session: AsyncSession, user_id: int, separator: str) -> None:
+    user = await session.get_one(User, user_id)
+    user.csv_separator = separator

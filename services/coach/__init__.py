@@ -1,0 +1,1 @@
+"""The shooter coach (AimTrack §5): AI reflections, weapon insights and answers, online or offline."""

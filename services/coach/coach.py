@@ -1,0 +1,96 @@
+"""ShooterCoach: one service in front of the providers. It loads one user's data, keeps the coach's
+threads, and hands the provider only that user's history (and tools scoped to that user)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+from services.coach.tools import DatabaseTools
+from services.coach.types import Answer, CoachProvider, History, Question, Reflection, Turn, WeaponInsight
+from storage.coach import (
+    add_message,
+    current_thread,
+    history,
+    new_thread,
+    recent_messages,
+    weapons,
+)
+from storage.db import Database
+from storage.models import CoachRole, CoachThread
+
+MAX_TURNS = 12  # earlier messages of a thread sent as context
+TURNS_BUDGET_CHARS = 8000
+
+
+class ShooterCoach:
+    def __init__(self, provider: CoachProvider, db: Database) -> None:
+        self.provider = provider
+        self.db = db
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def close(self) -> None:
+        close = getattr(self.provider, "close", None)
+        if close is not None:
+            await close()
+
+    def lock(self, user_id: int) -> asyncio.Lock:
+        """Held while answering one user's question, so their questions are answered in order."""
+        return self._locks[user_id]
+
+    async def load_history(self, user_id: int) -> History:
+        async with self.db.session() as session:
+            return History(user_id, await weapons(session, user_id), await history(session, user_id))
+
+    async def reflect(self, user_id: int, session_id: int, language: str) -> Reflection:
+        return await self.provider.reflect(await self.load_history(user_id), session_id, language)
+
+    async def weapon_insight(self, user_id: int, weapon_id: int, language: str) -> WeaponInsight:
+        return await self.provider.weapon_insight(await self.load_history(user_id), weapon_id, language)
+
+    async def ask(self, user_id: int, text: str, language: str) -> Answer:
+        """Answer a question in the user's current thread (a new one if none) and keep both turns.
+
+        Nothing is stored when the provider fails, so a failed question leaves no half turn behind.
+        """
+        async with self.db.session() as session:
+            thread = await current_thread(session, user_id) or await new_thread(session, user_id)
+            earlier = await recent_messages(session, user_id, thread.id, MAX_TURNS)
+        question = Question(
+            text=text,
+            language=language,
+            history=await self.load_history(user_id),
+            turns=bounded_turns(
+                [Turn(m.role.value, m.content) for m in earlier if m.role is not CoachRole.SYSTEM]
+            ),
+            session_id=thread.session_id,
+            weapon_id=thread.weapon_id,
+            tools=DatabaseTools(self.db, user_id),
+        )
+        answer = await self.provider.answer(question)
+        async with self.db.session() as session:
+            await add_message(session, user_id, thread.id, CoachRole.USER, text)
+            await add_message(session, user_id, thread.id, CoachRole.ASSISTANT, answer.text, answer.tokens)
+        return answer
+
+    async def new_topic(
+        self, user_id: int, *, session_id: int | None = None, weapon_id: int | None = None
+    ) -> CoachThread | None:
+        """A fresh thread, optionally pinned to one of the user's sessions or weapons (None if not theirs)."""
+        async with self.db.session() as session:
+            return await new_thread(session, user_id, session_id=session_id, weapon_id=weapon_id)
+
+
+def bounded_turns(turns: list[Turn], budget: int = TURNS_BUDGET_CHARS) -> list[Turn]:
+    """The newest turns that fit the budget, starting with a question (the API wants user first)."""
+    kept: list[Turn] = []
+    used = 0
+    for turn in reversed(turns):
+        used += len(turn.content)
+        if used > budget:
+            break
+        kept.append(turn)
+    kept.reverse()
+    while kept and kept[0].role != "user":
+        kept.pop(0)
+    return kept
