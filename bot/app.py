@@ -11,27 +11,31 @@ from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
-from bot import gear_jobs, i18n, jobs
+from bot import ai_jobs, gear_jobs, i18n, jobs
 from bot.access import AccessControl, gate
 from bot.persistence import DatabasePersistence
 from bot.settings import Geocoder as GeocoderChoice
 from bot.settings import Settings, WeatherProvider
-from conversations import journey, locker_item, log_session, weapon_form
+from conversations import export, journey, locker_item, log_session, weapon_form
 from conversations import settings as settings_conversation
 from handlers import (
     attendance,
+    coach,
     fallback,
     journeys,
     locker,
     packing_list,
     photos,
+    session_pdf,
     sessions,
     settings,
     start,
+    stats,
     weapons,
 )
 from handlers.context import BotContext
 from handlers.errors import on_error
+from services.coach.coach import ShooterCoach
 from services.geocoding import Geocoder, NominatimGeocoder, OfflineGazetteer
 from services.preferences import zone_of
 from services.weather import OpenMeteo
@@ -52,6 +56,7 @@ class Runtime:
     access: AccessControl
     geocoder: Geocoder
     weather: OpenMeteo | None  # None: WEATHER_PROVIDER=manual, always ask the user
+    coach: ShooterCoach
 
 
 class AimTrackApplication(Application):
@@ -72,6 +77,7 @@ class AimTrackApplication(Application):
         await super().shutdown()
         if self.runtime.weather is not None:
             await self.runtime.weather.client.aclose()
+        await self.runtime.coach.close()
         await self.runtime.db.dispose()
 
     async def process_update(self, update: object) -> None:
@@ -116,10 +122,12 @@ def build_application(
             if settings.weather_provider is WeatherProvider.OPEN_METEO
             else None
         ),
+        coach=ai_jobs.build_coach(settings, db),
     )
     register_handlers(application)
     jobs.schedule(application)
     gear_jobs.schedule(application)
+    ai_jobs.schedule(application)
     return application
 
 
@@ -134,16 +142,22 @@ def register_handlers(application: Application) -> None:
             log_session.build(),
             locker_item.build(),
             journey.build(),
+            export.build(),
             *start.HANDLERS,
             *settings.HANDLERS,
             *weapons.HANDLERS,
             *attendance.HANDLERS,
+            *session_pdf.HANDLERS,  # before sessions: its `ss:` pattern would take `ss:pdf:` too
             *sessions.HANDLERS,
+            *stats.HANDLERS,
             *locker.HANDLERS,
             *journeys.HANDLERS,
             *packing_list.HANDLERS,
             # After every conversation (their own photo steps win), before the fallbacks.
             *photos.HANDLERS,
+            *coach.HANDLERS,
+            # Text nobody took is a question to the coach.
+            *coach.QUESTION_HANDLERS,
             *fallback.HANDLERS,
         ]
     )

@@ -1,5 +1,5 @@
-"""Typing in /settings: a time zone that is not among the buttons, or the WM-4 renewal date. Each is one
-question, asked again until the answer can be used."""
+"""Typing in /settings: a time zone that is not among the buttons, the WM-4 renewal date or the KNSA
+licence number. Each is one question, asked again until the answer can be used."""
 
 from __future__ import annotations
 
@@ -13,20 +13,26 @@ from handlers.context import BotContext
 from handlers.keyboards import keyboard
 from handlers.screens import edit_in_place
 from handlers.settings import (
+    CLEAR_LICENCE,
     CLEAR_RENEWAL,
+    TYPE_LICENCE,
     TYPE_RENEWAL,
     TYPE_ZONE,
+    apply_licence_number,
     apply_renewal_date,
     apply_time_zone,
+    licence_value,
     overview_keyboard,
     overview_text,
     renewal_value,
 )
+from services.exports.session_export import parse_licence_number
 from services.preferences import format_day, parse_time_zone
 from services.validation import InvalidInput, parse_date
 
 TYPING_ZONE = "typing_zone"
 TYPING_RENEWAL = "typing_renewal"
+TYPING_LICENCE = "typing_licence"
 
 
 async def ask_zone(update: Update, context: BotContext) -> str:
@@ -87,6 +93,36 @@ async def clear_renewal(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
+async def ask_licence(update: Update, context: BotContext) -> str:
+    await update.callback_query.answer()
+    clear = keyboard([[(context.t("settings.renewal_clear"), CLEAR_LICENCE)]])
+    await update.effective_message.reply_text(
+        context.t("export.settings.ask_licence", number=licence_value(context)),
+        reply_markup=clear if context.account.licence_number else None,
+    )
+    return TYPING_LICENCE
+
+
+async def receive_licence(update: Update, context: BotContext) -> str | int:
+    message = update.effective_message
+    try:
+        number = parse_licence_number(message.text)
+    except InvalidInput as error:
+        await message.reply_text(context.explain(error))
+        return TYPING_LICENCE
+    note = await apply_licence_number(context, number)
+    await message.reply_text(f"{note}\n\n{overview_text(context)}", reply_markup=overview_keyboard(context))
+    return ConversationHandler.END
+
+
+async def clear_licence(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    note = await apply_licence_number(context, None)
+    await query.answer()
+    await edit_in_place(query, f"{note}\n\n{overview_text(context)}", overview_keyboard(context))
+    return ConversationHandler.END
+
+
 def build() -> ConversationHandler:
     text = filters.TEXT & ~filters.COMMAND
     return conversation(
@@ -94,12 +130,17 @@ def build() -> ConversationHandler:
         entry_points=[
             CallbackQueryHandler(ask_zone, pattern=f"^{TYPE_ZONE}$"),
             CallbackQueryHandler(ask_renewal, pattern=f"^{TYPE_RENEWAL}$"),
+            CallbackQueryHandler(ask_licence, pattern=f"^{TYPE_LICENCE}$"),
         ],
         states={
             TYPING_ZONE: [MessageHandler(text, receive_zone)],
             TYPING_RENEWAL: [
                 MessageHandler(text, receive_renewal),
                 CallbackQueryHandler(clear_renewal, pattern=f"^{CLEAR_RENEWAL}$"),
+            ],
+            TYPING_LICENCE: [
+                MessageHandler(text, receive_licence),
+                CallbackQueryHandler(clear_licence, pattern=f"^{CLEAR_LICENCE}$"),
             ],
         },
     )

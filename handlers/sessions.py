@@ -3,7 +3,8 @@
 callback_data:
 - `ss:list` (a new message with the first page), `ss:page:<n>` (edit to page n), `ss:card:<id>`,
   `ss:del:<id>` (ask), `ss:delok:<id>` (delete); `ss:edit:<id>` opens the /log conversation
-  (conversations.log_session); the card's Photos button is `ph:s:<id>` (the photos feature).
+  (conversations.log_session); the card's Photos button is `ph:s:<id>` (the photos feature) and its PDF
+  button `ss:pdf:<id>` (handlers.session_pdf, registered before these handlers).
 - `ql:s:<token>` / `ql:c:<token>`: save / cancel a quick log; the understood session waits in user_data
   under the token, so the button works after a restart and only once.
 """
@@ -16,6 +17,7 @@ from typing import Any
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot import ai_jobs
 from handlers.context import BotContext
 from handlers.keyboards import keyboard
 from handlers.screens import edit_in_place
@@ -73,6 +75,8 @@ async def save_draft(context: BotContext, draft: SessionDraft) -> ShootingSessio
         if row is not None:
             for description in draft.files:
                 await add_attachment(session, user_id, AttachableType.SESSION, row.id, **description)
+    if row is not None and draft.session_id is None:  # a new session gets its AI reflection
+        await ai_jobs.enqueue_reflection(context.application, user_id, row.id)
     return row
 
 
@@ -181,7 +185,11 @@ def card_view(context: BotContext, row: ShootingSession, files: int) -> tuple[st
                 (context.t("sessions.edit"), f"{PREFIX}:edit:{row.id}"),
                 (context.t("sessions.delete"), f"{PREFIX}:del:{row.id}"),
             ],
-            [(context.t("sessions.photos", count=files), f"ph:s:{row.id}")],
+            [
+                (context.t("sessions.photos", count=files), f"ph:s:{row.id}"),
+                (context.t("export.session.button"), f"{PREFIX}:pdf:{row.id}"),
+            ],
+            [(context.t("coach.reflection_button"), f"ai:ref:{row.id}")],
             [(context.t("sessions.back"), f"{PREFIX}:page:1")],
         ]
     )

@@ -2,8 +2,9 @@
 any time (no conversation needed).
 
 callback_data: `set:menu`, `set:lang`, `set:lang:<code|auto>`, `set:tz`, `set:tz:<IANA name>`, `set:done`,
-`set:ren:clear`, `set:rem:<on|off>`; typing another zone (`set:tzt`) or a renewal date (`set:ren`) is the
-conversation in `conversations.settings`.
+`set:ren:clear`, `set:rem:<on|off>`, `set:lic:clear`, `set:sep:<comma|semicolon>`; typing another zone
+(`set:tzt`), a renewal date (`set:ren`) or the KNSA licence number (`set:lic`) is the conversation in
+`conversations.settings`.
 """
 
 from __future__ import annotations
@@ -20,13 +21,23 @@ from handlers.keyboards import grid, keyboard
 from handlers.screens import edit_in_place
 from handlers.start import SETTINGS_CALLBACK
 from services.preferences import COMMON_TIME_ZONES, DEFAULT_TIME_ZONE, format_day, local_now, parse_time_zone
-from storage.users import set_attendance_reminders, set_language, set_renewal_date, set_time_zone
+from storage.users import (
+    set_attendance_reminders,
+    set_csv_separator,
+    set_language,
+    set_licence_number,
+    set_renewal_date,
+    set_time_zone,
+)
 
 PREFIX = "set"
 FOLLOW_TELEGRAM = "auto"
 TYPE_ZONE = f"{PREFIX}:tzt"
 TYPE_RENEWAL = f"{PREFIX}:ren"
 CLEAR_RENEWAL = f"{PREFIX}:ren:clear"
+TYPE_LICENCE = f"{PREFIX}:lic"
+CLEAR_LICENCE = f"{PREFIX}:lic:clear"
+SEPARATOR_TOKENS = {"comma": ",", "semicolon": ";"}
 
 
 def overview_text(context: BotContext) -> str:
@@ -39,7 +50,22 @@ def overview_text(context: BotContext) -> str:
     overview = context.t("settings.overview", language=language, time_zone=html.escape(time_zone))
     renewal = context.t("settings.renewal_line", date=renewal_value(context))
     reminders = context.t("settings.reminders_line", state=_reminders_state(context))
-    return "\n".join([overview, renewal, reminders])
+    licence = context.t("export.settings.licence_line", number=licence_value(context))
+    separator = context.t("export.settings.separator_line", separator=_separator_name(context))
+    return "\n".join([overview, renewal, reminders, licence, separator])
+
+
+def licence_value(context: BotContext) -> str:
+    number = context.account.licence_number if context.account else None
+    return html.escape(number) if number else context.t("export.settings.licence_not_set")
+
+
+def _separator(context: BotContext) -> str:
+    return (context.account.csv_separator if context.account else None) or ","
+
+
+def _separator_name(context: BotContext) -> str:
+    return context.t("export.settings.semicolon" if _separator(context) == ";" else "export.settings.comma")
 
 
 def renewal_value(context: BotContext) -> str:
@@ -63,6 +89,13 @@ def overview_keyboard(context: BotContext) -> InlineKeyboardMarkup:
             [(context.t("settings.time_zone_button"), f"{PREFIX}:tz")],
             [(context.t("settings.renewal_button"), TYPE_RENEWAL)],
             [(reminders, f"{PREFIX}:rem:{'off' if _reminders_on(context) else 'on'}")],
+            [(context.t("export.settings.licence_button"), TYPE_LICENCE)],
+            [
+                (
+                    context.t("export.settings.separator_button", separator=_separator_name(context)),
+                    f"{PREFIX}:sep:{'comma' if _separator(context) == ';' else 'semicolon'}",
+                )
+            ],
             [(context.t("settings.done_button"), f"{PREFIX}:done")],
         ]
     )
@@ -112,6 +145,12 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif action == "rem" and value in ("on", "off"):
         note = await apply_reminders(context, value == "on")
         text, markup = f"{note}\n\n{overview_text(context)}", overview_keyboard(context)
+    elif action == "lic" and value == "clear":
+        note = await apply_licence_number(context, None)
+        text, markup = f"{note}\n\n{overview_text(context)}", overview_keyboard(context)
+    elif action == "sep" and value in SEPARATOR_TOKENS:
+        note = await apply_separator(context, SEPARATOR_TOKENS[value])
+        text, markup = f"{note}\n\n{overview_text(context)}", overview_keyboard(context)
     elif action == "done":
         await query.answer()
         await query.edit_message_text(context.t("settings.closed"))
@@ -153,6 +192,23 @@ async def apply_reminders(context: BotContext, enabled: bool) -> str:
     return context.t("settings.reminders_on")
 
 
+async def apply_licence_number(context: BotContext, number: str | None) -> str:
+    """Store (or clear) the KNSA licence number printed on exports and return the confirmation."""
+    async with context.db.session() as session:
+        await set_licence_number(session, context.account.id, number)
+    context.account.licence_number = number
+    if number is None:
+        return context.t("export.settings.licence_cleared")
+    return context.t("export.settings.licence_set", number=html.escape(number))
+
+
+async def apply_separator(context: BotContext, separator: str) -> str:
+    async with context.db.session() as session:
+        await set_csv_separator(session, context.account.id, separator)
+    context.account.csv_separator = separator
+    return context.t("export.settings.separator_set", separator=_separator_name(context))
+
+
 async def settings_button(update: Update, context: BotContext) -> None:
     await update.callback_query.answer()
     await show_settings(update, context)
@@ -161,5 +217,5 @@ async def settings_button(update: Update, context: BotContext) -> None:
 HANDLERS = [
     CommandHandler("settings", show_settings),
     CallbackQueryHandler(settings_button, pattern=f"^{SETTINGS_CALLBACK}$"),
-    CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:(?!tzt$|ren$)"),
+    CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:(?!tzt$|ren$|lic$)"),
 ]

@@ -21,9 +21,13 @@ COMMANDS: list[str] = [
     "weapons",
     "addweapon",
     "attendance",
+    "export",
+    "stats",
     "journey",
     "journeys",
     "locker",
+    "coach",
+    "newtopic",
     "settings",
     "help",
     "cancel",
@@ -36,9 +40,12 @@ MAIN_MENU: list[tuple[str, str]] = [
     ("weapons.menu", "wp:open"),
     ("weapons.menu_add", "wf:add"),
     ("attendance.menu", "at:show"),
+    ("export.menu", "ex:start"),
+    ("stats.menu", "st:menu"),
     ("journeys.menu_new", "jf:new"),
     ("journeys.menu_list", "jr:open"),
     ("locker.menu", "lk:open"),
+    ("coach.menu", "co:menu"),
     ("start.menu_settings", SETTINGS_CALLBACK),
     ("start.menu_help", HELP_CALLBACK),
 ]
@@ -57,7 +64,8 @@ async def start(update: Update, context: BotContext) -> None:
 
 def help_text(context: BotContext) -> str:
     lines = [f"/{name} – {context.t(f'commands.{name}')}" for name in COMMANDS]
-    return "\n".join([context.t("help.title"), *lines, "", context.t("help.tip")])
+    tips = [context.t("help.coach_tip"), context.t("help.tip")]
+    return "\n".join([context.t("help.title"), *lines, "", *tips])
 
 
 async def help_command(update: Update, context: BotContext) -> None:

@@ -103,7 +103,8 @@ def card_view(context: BotContext, weapon: Weapon, stats: WeaponStats) -> tuple[
     delete = (context.t("weapons.card.delete"), f"{PREFIX}:del:{weapon.id}")
     photos = (context.t("weapons.card.photos"), f"ph:w:{weapon.id}")
     back = (context.t("weapons.card.back"), _list_callback(weapon.retired_at is not None))
-    rows = [[edit, retire], [delete, photos], [back]]
+    insight = (context.t("coach.insight_button"), f"ai:wpn:{weapon.id}")
+    rows = [[edit, retire], [delete, photos], [insight], [back]]
     return context.render(card(weapon, stats)), keyboard(rows)
 
 

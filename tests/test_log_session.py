@@ -425,11 +425,13 @@ async def test_the_quick_log_in_both_forms(
     await alice.tap(confirmation, "💾 Save", data=confirmation.buttons[0][0][1])
     await emulator.settle()
     assert alice.callback_answers[-1].get("text") == EXPIRED, "a second tap saves nothing more"
+    assert (await alice.next_message()).text.startswith("🤖 AI reflection"), "one reflection per save"
 
     second = await alice.ask("Log cz 10 m 60 schoten 540")
     assert "CZ Shadow 2 · 10 m · 60 shots" in second.text and "score 540" in second.text
     await alice.tap(second, "💾 Save")
     await alice.next_edit()
+    assert "CZ Shadow 2 at 10 m" in (await alice.next_message()).text
     third = await alice.ask("log glock 25m 20x")
     await alice.tap(third, "✖️ Cancel")
     assert "nothing was saved" in (await alice.next_edit()).text

@@ -128,7 +128,7 @@ async def test_a_card_and_deleting_with_confirmation(
     card = await tap_edit(alice, listing, "23 Mar 2026 · Club 12")
     assert "Session of 23 Mar 2026" in card.text and "Club 12" in card.text
     assert "Glock 1001 · 25 m · 20 shots · 9mm" in card.text and "Attachments: 1" in card.text
-    assert labels(card) == ["✏️ Edit", "🗑 Delete", "📷 Photos (1)", "« Sessions"]
+    assert labels(card) == ["✏️ Edit", "🗑 Delete", "📷 Photos (1)", "📄 PDF", "🤖 AI reflection", "« Sessions"]
     assert data_of(card, "📷 Photos (1)") == f"ph:s:{newest}"
 
     question = await tap_edit(alice, card, "🗑 Delete")

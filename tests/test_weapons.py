@@ -125,7 +125,7 @@ async def test_adding_a_weapon_walks_every_step_and_ends_with_its_card(
         assert line in card.text
     assert "Purchased: 1 Mar 2024" in card.text and "Notes: Optics-ready <b>slide</b>" in card.text
     assert "Not used in a session yet." in card.text
-    assert labels(card) == ["✏️ Edit", "🗄 Retire", "🗑 Delete", "📷 Photos", "« Weapons"]
+    assert labels(card) == ["✏️ Edit", "🗄 Retire", "🗑 Delete", "📷 Photos", "🤖 AI trends", "« Weapons"]
     [weapon] = await weapons_of(db, ALICE)
     assert data_of(card, "📷 Photos") == f"ph:w:{weapon.id}"
     assert (weapon.name, weapon.type, weapon.caliber, weapon.serial_number) == (
