@@ -4,11 +4,12 @@ import asyncio
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import func, pool, select
 from sqlalchemy.engine import Connection
 
 from bot.settings import load_settings
 from storage.db import create_engine
+from storage.migrations import MIGRATIONS_LOCK
 from storage.models import Base
 
 config = context.config
@@ -40,6 +41,9 @@ def run_migrations_offline() -> None:
 def do_run_migrations(connection: Connection) -> None:
     _configure(connection=connection)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several bot processes starting at once migrate one at a time; the others then find the head.
+            connection.execute(select(func.pg_advisory_xact_lock(MIGRATIONS_LOCK)))
         context.run_migrations()
 
 

@@ -1,14 +1,16 @@
 """The AI jobs on PTB's JobQueue: a session's reflection and a weapon's insight (the seed's queue jobs).
 
-A request puts the `ai_reflections` / `ai_weapon_insights` row to pending and schedules a job; the job asks
-the coach, stores the result as succeeded and sends it to the user. A failed attempt is counted in
-`attempts`, and the job is scheduled again after a growing delay; after the last attempt the row is
-failed with the error, and the user is told so with a button to try again. Jobs run as tasks, so a slow
-provider never holds up other updates. At start-up every pending row is scheduled again.
+A request puts the `ai_reflections` / `ai_weapon_insights` row to pending and schedules a job; the job claims
+the row (one bot process at a time works on it: `storage.coach.claim`), asks the coach, stores the result
+as succeeded and sends it to the user. A failed attempt is counted in `attempts`, and the job is scheduled
+again after a growing delay; after the last attempt the row is failed with the error, and the user is told
+so with a button to try again. Jobs run as tasks, so a slow provider never holds up other updates. At
+start-up every pending row is scheduled again (in every process; the claim keeps it to one).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import logging
 from dataclasses import dataclass
@@ -20,7 +22,6 @@ from telegram.ext import Application, ContextTypes
 from bot import i18n
 from bot.settings import AiProvider, Settings
 from handlers.keyboards import keyboard
-from services.coach.anthropic_provider import AnthropicProvider
 from services.coach.coach import ShooterCoach
 from services.coach.formatting import pack, to_messages
 from services.coach.offline import OfflineProvider
@@ -44,6 +45,9 @@ INSIGHT_CALLBACK = "ai:wpn:{}"
 def build_coach(settings: Settings, db: Database) -> ShooterCoach:
     provider: CoachProvider = OfflineProvider()
     if settings.ai_provider is AiProvider.ANTHROPIC and settings.anthropic_api_key:
+        # The SDK takes over a second to import: only a bot that uses it pays for that.
+        from services.coach.anthropic_provider import AnthropicProvider
+
         provider = AnthropicProvider(
             api_key=settings.anthropic_api_key.get_secret_value(),
             base_url=settings.anthropic_base_url,
@@ -106,6 +110,7 @@ class _Target:
     row: AiReflection | AiWeaponInsight
     title: str  # the session's day or the weapon's name, for the messages
     language: str
+    claimed: bool  # False: another bot process is working on the row
 
 
 async def _load(application: Application, kind: Kind, row_id: int, user_id: int) -> _Target | None:
@@ -117,19 +122,23 @@ async def _load(application: Application, kind: Kind, row_id: int, user_id: int)
             row = await store.get_insight(session, user_id, row_id)
         if user is None or row is None or row.status is not AiStatus.PENDING:
             return None
+        claimed = await store.claim(session, row, dt.datetime.now(dt.UTC))
         language = i18n.resolve_language(user.language, user.telegram_language)
         if isinstance(row, AiReflection):
             run = await session.get_one(ShootingSession, row.session_id)
             title = format_day(run.date, language)
         else:
             title = (await session.get_one(Weapon, row.weapon_id)).name
-    return _Target(row, title, language)
+    return _Target(row, title, language, claimed)
 
 
 async def process(application: Application, kind: Kind, row_id: int, user_id: int) -> AiStatus | None:
     """One attempt at a pending row; returns the row's status after it (None: nothing to do)."""
     target = await _load(application, kind, row_id, user_id)
     if target is None:
+        return None
+    if not target.claimed:  # look again when that claim runs out, in case its process stopped
+        _schedule(application, kind, row_id, user_id, store.CLAIM_LEASE.total_seconds())
         return None
     coach: ShooterCoach = application.runtime.coach
     provider = coach.provider

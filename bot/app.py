@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -9,14 +10,23 @@ from dataclasses import dataclass
 import httpx
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    ConversationHandler,
+    Defaults,
+    TypeHandler,
+)
 
 from bot import ai_jobs, gear_jobs, i18n, jobs
 from bot.access import AccessControl, gate
-from bot.persistence import DatabasePersistence
+from bot.persistence import DatabasePersistence, Memory
 from bot.settings import Geocoder as GeocoderChoice
 from bot.settings import Settings, WeatherProvider
-from conversations import export, journey, locker_item, log_session, weapon_form
+from bot.update_processor import PerChatUpdateProcessor
+from conversations import delete_me, export, journey, locker_item, log_session, weapon_form
 from conversations import settings as settings_conversation
 from handlers import (
     attendance,
@@ -24,6 +34,7 @@ from handlers import (
     fallback,
     journeys,
     locker,
+    my_data,
     packing_list,
     photos,
     session_pdf,
@@ -60,17 +71,30 @@ class Runtime:
 
 
 class AimTrackApplication(Application):
-    """PTB's Application, plus the runtime, and persistence written after every update.
+    """PTB's Application, plus the runtime, and persistence read before and written after every update.
 
-    PTB writes persistence on a timer; writing after each update means a restart (or a crash) never loses
-    a step of a conversation that the user already saw answered.
+    PTB writes persistence on a timer; reading and writing around each update (bot/persistence.py) means a
+    restart (or a crash) never loses a step the user already saw answered, and that several processes
+    behind one webhook URL continue each other's conversations.
     """
 
     runtime: Runtime
+    _memory: Memory | None = None
 
     async def initialize(self) -> None:
         """PTB's initialize, then ours (`post_init` would only run under `run_polling`/`run_webhook`)."""
         await super().initialize()
+        if isinstance(self.persistence, DatabasePersistence):
+            self._memory = Memory(
+                user_data=self._user_data,
+                chat_data=self._chat_data,
+                conversations=self._conversation_handler_conversations,
+                handlers=tuple(
+                    handler
+                    for handler in itertools.chain.from_iterable(self.handlers.values())
+                    if isinstance(handler, ConversationHandler) and handler.persistent
+                ),
+            )
         await _set_up(self)
 
     async def shutdown(self) -> None:
@@ -81,9 +105,11 @@ class AimTrackApplication(Application):
         await self.runtime.db.dispose()
 
     async def process_update(self, update: object) -> None:
-        await super().process_update(update)
-        if self.persistence is not None and self.running:
-            await self.update_persistence()
+        if self._memory is None:
+            await super().process_update(update)
+            return
+        async with self.persistence.handling(update, self._memory):
+            await super().process_update(update)
 
 
 def build_application(
@@ -110,6 +136,7 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=2))
         .persistence(DatabasePersistence(db))
         .context_types(ContextTypes(context=BotContext))
+        .concurrent_updates(PerChatUpdateProcessor())  # chats at the same time, each chat in order
         .build()
     )
     application.runtime = Runtime(
@@ -137,6 +164,8 @@ def register_handlers(application: Application) -> None:
     # the fallbacks last, so that they only see what nobody else took.
     application.add_handlers(
         [
+            # First: while its question is open, everything the user sends is its answer (see its module).
+            delete_me.build(),
             settings_conversation.build(),
             weapon_form.build(),
             log_session.build(),
@@ -144,6 +173,7 @@ def register_handlers(application: Application) -> None:
             journey.build(),
             export.build(),
             *start.HANDLERS,
+            *my_data.HANDLERS,
             *settings.HANDLERS,
             *weapons.HANDLERS,
             *attendance.HANDLERS,

@@ -1,4 +1,4 @@
-"""The command line: `aimtrack [run|chat|migrate]`."""
+"""The command line: `aimtrack [run|chat|migrate|backup PATH|restore PATH]`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import asyncio
 import logging
 import secrets
 import sys
+from collections.abc import Iterable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from telegram import Update
 
+from bot import log_redaction
 from bot.settings import Settings, SettingsError, load_settings
 
 NO_TOKEN_HELP = """TELEGRAM_BOT_TOKEN is not set.
@@ -19,12 +22,20 @@ Get a token from @BotFather in Telegram (/newbot), then put it in the environmen
 To try the bot without Telegram, run:  aimtrack chat"""
 
 
-def configure_logging(level: int = logging.INFO) -> None:
+def configure_logging(level: int = logging.INFO, redact: Iterable[str] = ()) -> None:
+    """Log to stderr; the values in `redact` (see `secret_values`) never show, whichever logger logs them."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
     # At INFO, httpx logs request URLs, and Telegram's URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    log_redaction.install(redact)
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """What the log must never show."""
+    values = (settings.telegram_bot_token, settings.anthropic_api_key, settings.aimtrack_webhook_secret)
+    return [value.get_secret_value() for value in values if value is not None]
 
 
 def migrate(settings: Settings) -> None:
@@ -44,12 +55,14 @@ def run(settings: Settings) -> int:
     application = build_application(settings)
     if settings.aimtrack_webhook_url:
         secret = settings.aimtrack_webhook_secret
+        secret_token = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
+        log_redaction.install([secret_token])
         application.run_webhook(
             listen=settings.listen_host,
             port=settings.listen_port,
             url_path=urlsplit(settings.aimtrack_webhook_url).path.lstrip("/"),
             webhook_url=settings.aimtrack_webhook_url,
-            secret_token=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
+            secret_token=secret_token,
             allowed_updates=Update.ALL_TYPES,
         )
     else:
@@ -65,26 +78,79 @@ def chat(settings: Settings) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="aimtrack", description="AimTrack: shooting log and packing list.")
-    parser.add_argument(
-        "command",
-        nargs="?",
-        choices=["run", "chat", "migrate"],
-        help="run: serve Telegram; chat: talk to the bot in this terminal; migrate: upgrade the database. "
-        "Without a command: run when a token is configured, otherwise chat.",
+def backup(settings: Settings, path: Path) -> int:
+    from services.backup import BackupError
+    from services.backup import backup as write_backup
+
+    try:
+        manifest = write_backup(str(settings.database_url), settings.aimtrack_data_dir, path)
+    except (BackupError, OSError) as error:
+        print(f"Backup failed: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"Backed up the {manifest['database']['kind']} database (schema {manifest['alembic_revision']}) "
+        f"and {len(manifest['files'])} attachment(s) to {path}"
     )
-    args = parser.parse_args(argv)
+    return 0
+
+
+def restore(settings: Settings, path: Path, *, force: bool) -> int:
+    from services.backup import BackupError
+    from services.backup import restore as read_backup
+
+    try:
+        manifest = read_backup(str(settings.database_url), settings.aimtrack_data_dir, path, force=force)
+    except (BackupError, OSError) as error:
+        print(f"Restore failed: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"Restored the backup of {manifest['created_at']}: the {manifest['database']['kind']} database "
+        f"(schema {manifest['alembic_revision']}) and {len(manifest['files'])} attachment(s). "
+        "Start the bot: it brings the schema up to date first."
+    )
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aimtrack",
+        description="AimTrack: shooting log and packing list. Without a command: run when a token is "
+        "configured, otherwise chat.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="serve Telegram (long polling, or a webhook when its URL is set)")
+    commands.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
+    commands.add_parser("migrate", help="bring the database to the latest schema")
+    backup_command = commands.add_parser(
+        "backup", help="write the database and the attachments to one archive, while the bot runs"
+    )
+    backup_command.add_argument("path", type=Path, help="the archive to write (.tar.gz); must not exist")
+    restore_command = commands.add_parser(
+        "restore", help="restore an archive of `aimtrack backup` (stop the bot first)"
+    )
+    restore_command.add_argument("path", type=Path, help="the archive to read")
+    restore_command.add_argument(
+        "--force", action="store_true", help="replace a database with rows and the attachments there are"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
     command = args.command or ("run" if settings.telegram_bot_token else "chat")
-    configure_logging(logging.WARNING if command == "chat" else logging.INFO)
+    configure_logging(logging.WARNING if command == "chat" else logging.INFO, secret_values(settings))
     if command == "migrate":
         migrate(settings)
         return 0
+    if command == "backup":
+        return backup(settings, args.path)
+    if command == "restore":
+        return restore(settings, args.path, force=args.force)
     return run(settings) if command == "run" else chat(settings)
 
 

@@ -18,7 +18,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot import i18n
+from bot import i18n, job_runs
 from handlers.context import BotContext
 from handlers.packing_list import regen_callback
 from handlers.texts import render
@@ -42,6 +42,7 @@ from storage.users import get_user
 
 logger = logging.getLogger(__name__)
 
+RECHECK_JOB = "gear-weather-recheck"
 RECHECK_TIME = dt.time(7, 0, tzinfo=ZoneInfo(DEFAULT_TIME_ZONE))
 RECHECKED_SOURCES = frozenset({WeatherSource.CLIMATE, WeatherSource.USER})
 
@@ -125,13 +126,18 @@ async def _recheck(
 
 
 async def daily_recheck(context: BotContext) -> None:
+    """Once a day across every bot process (bot/job_runs.py)."""
     runtime = context.app.runtime
     if runtime.weather is None:  # WEATHER_PROVIDER=manual: there is no forecast to compare with
         return
-    today = local_now(DEFAULT_TIME_ZONE).date()
-    sent = await recheck_journeys(runtime.db, runtime.weather, context.bot, today=today)
+    now = local_now(DEFAULT_TIME_ZONE)
+    if not await job_runs.claim(runtime.db, RECHECK_JOB, job_runs.day(now)):
+        return
+    sent = await recheck_journeys(runtime.db, runtime.weather, context.bot, today=now.date())
     logger.info("Weather re-check of journeys: %d message(s) sent", sent)
 
 
 def schedule(application: Application) -> None:
-    application.job_queue.run_daily(daily_recheck, time=RECHECK_TIME, name="gear-weather-recheck")
+    application.job_queue.run_daily(daily_recheck, time=RECHECK_TIME, name=RECHECK_JOB)
+    if application.runtime.settings.aimtrack_jobs_at_start:
+        application.job_queue.run_once(daily_recheck, 0, name=f"{RECHECK_JOB}:at-start")

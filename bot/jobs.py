@@ -13,7 +13,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot import i18n
+from bot import i18n, job_runs
 from handlers.attendance import reminder_text
 from handlers.context import BotContext
 from services.attendance import RECENT_WEEKS, first_relevant_day, recent_pace, reminder_due
@@ -32,10 +32,15 @@ def schedule(application: Application) -> None:
     application.job_queue.run_daily(
         weekly_attendance_reminders, REMINDER_TIME, days=REMINDER_DAYS, name=REMINDER_JOB
     )
+    if application.runtime.settings.aimtrack_jobs_at_start:
+        application.job_queue.run_once(weekly_attendance_reminders, 0, name=f"{REMINDER_JOB}:at-start")
 
 
 async def weekly_attendance_reminders(context: BotContext) -> None:
-    await send_attendance_reminders(context.app.runtime.db, context.bot)
+    """Once a week across every bot process (bot/job_runs.py)."""
+    db = context.app.runtime.db
+    if await job_runs.claim(db, REMINDER_JOB, job_runs.week(local_now(DEFAULT_TIME_ZONE))):
+        await send_attendance_reminders(db, context.bot)
 
 
 async def send_attendance_reminders(db: Database, bot: Bot, *, now: dt.datetime | None = None) -> list[int]:

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     aimtrack_webhook_url: str | None = None
     aimtrack_webhook_secret: SecretStr | None = None
     aimtrack_listen: str = "0.0.0.0:8443"
+    aimtrack_jobs_at_start: bool = False  # also run the daily/weekly jobs at start (still once per period)
 
     @field_validator("aimtrack_allowed_users", mode="before")
     @classmethod

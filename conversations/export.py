@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -159,7 +160,7 @@ async def toggle_weapon(update: Update, context: BotContext) -> str:
         await show_next(update, *_format_screen(context))
         return FORMAT
     known = [weapon_id for weapon_id, _, _ in draft.get("weapons", [])]
-    if not argument.isdigit() or int(argument) not in known:
+    if not re.fullmatch(r"[0-9]{1,18}", argument) or int(argument) not in known:  # isdigit() passes "²"
         await query.answer(context.t("common.expired_button"))
         return WEAPONS
     await query.answer()

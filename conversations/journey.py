@@ -35,7 +35,7 @@ from handlers.context import BotContext
 from handlers.journeys import NEW_CALLBACK
 from handlers.keyboards import Option, keyboard
 from handlers.packing_list import send_list
-from handlers.screens import show_next
+from handlers.screens import edit_markup_in_place, show_next
 from services.geocoding import MAX_RESULTS
 from services.packing.conditions import Participant, WeatherForecast
 from services.packing.generator import regenerate
@@ -308,7 +308,7 @@ def _turned_month(step: Step) -> Callback:
             await query.answer(context.explain(error))
             return step
         await query.answer()
-        await query.edit_message_reply_markup(_calendar_markup(context, step, month))
+        await edit_markup_in_place(query, _calendar_markup(context, step, month))
         return step
 
     return on_tap
@@ -330,7 +330,7 @@ async def on_people_tap(update: Update, context: BotContext) -> Step | int:
         return await _advance(update, context, Step.PEOPLE)
     if changed["participants"] != draft["participants"]:  # "−" at zero changes nothing: no identical edit
         _store(context, changed)
-        await query.edit_message_reply_markup(_people_markup(context, changed["participants"]))
+        await edit_markup_in_place(query, _people_markup(context, changed["participants"]))
     return Step.PEOPLE
 
 

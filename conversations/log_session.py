@@ -16,6 +16,7 @@ from typing import Any
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import MessageLimit
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from conversations.common import conversation
@@ -52,7 +53,7 @@ from storage.weapons import list_weapons
 NAME = "log_session"
 PREFIX = "lg"
 NEW_CALLBACK = "log:new"
-EDIT_PATTERN = r"^ss:edit:(\d+)$"
+EDIT_PATTERN = r"^ss:edit:([0-9]{1,18})$"
 DRAFT = "log_draft"  # user_data key of the draft
 PENDING_FILES = "pending_files"  # user_data key where another feature leaves files for a new session
 
@@ -217,10 +218,14 @@ async def mark_chosen(query: CallbackQuery, label: str) -> None:
     if not isinstance(message, Message) or not message.text:
         return
     text = f"{message.text_html}\n» <b>{html.escape(label)}</b>"
-    if len(text) <= MAX_MESSAGE_LENGTH:
-        await query.edit_message_text(text)
-    else:
-        await query.edit_message_reply_markup(None)
+    try:
+        if len(text) <= MAX_MESSAGE_LENGTH:
+            await query.edit_message_text(text)
+        else:
+            await query.edit_message_reply_markup(None)
+    except BadRequest as error:  # a double tap: the first one marked it already
+        if "not modified" not in error.message:
+            raise
 
 
 def on_choice(step: Step) -> Callable[[Update, BotContext], Awaitable[State]]:

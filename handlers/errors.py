@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
+from telegram.error import TelegramError
 
 from bot import i18n
 from handlers.context import BotContext
@@ -24,8 +26,9 @@ async def on_error(update: object, context: BotContext) -> None:
         if account is None:  # never tell strangers anything beyond the refusal
             return
         language = i18n.resolve_language(account.language, user.language_code)
-        await context.bot.send_message(update.effective_chat.id, i18n.translate(language, "common.error"))
         if update.callback_query:
-            await update.callback_query.answer()
+            with contextlib.suppress(TelegramError):  # answered already, before the error
+                await update.callback_query.answer()
+        await context.bot.send_message(update.effective_chat.id, i18n.translate(language, "common.error"))
     except Exception:  # the error handler itself must never raise
         logger.exception("Could not tell the user about the error")

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, MessageLimit
-from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler
 
 from handlers.context import BotContext
 from handlers.keyboards import Option, keyboard
+from handlers.screens import edit_in_place, edit_markup_in_place
 from handlers.texts import render, show
 from services.exports.packing_pdf import PackingSheetTexts, packing_pdf
 from services.packing.checklist import ChecklistItem, Page, page_of, paginate, progress
@@ -164,14 +164,10 @@ async def _edit(
     query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None, *, text_changed: bool
 ) -> None:
     """The smallest edit that shows `text` and `markup`: the keyboard alone while the text is the same."""
-    try:
-        if text_changed:
-            await query.edit_message_text(text, reply_markup=markup)
-        else:
-            await query.edit_message_reply_markup(markup)
-    except BadRequest as error:  # two quick taps can race to the same content; nothing to show then
-        if "not modified" not in error.message:
-            raise
+    if text_changed:
+        await edit_in_place(query, text, markup)
+        return
+    await edit_markup_in_place(query, markup)
 
 
 # --- taps -------------------------------------------------------------------------------------------
@@ -362,8 +358,8 @@ async def _regenerate(query: CallbackQuery, context: BotContext, tap: Tap) -> No
         await _changed(query, context)
         return
     await query.answer()
-    await query.edit_message_text(
-        context.t("packing.recheck.done", destination=html.escape(journey.destination))
+    await edit_in_place(
+        query, context.t("packing.recheck.done", destination=html.escape(journey.destination))
     )
     await send_list(query.message, context, journey.id)
 

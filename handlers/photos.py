@@ -328,11 +328,16 @@ async def send_attachments(context: BotContext, chat_id: int, attachments: Seque
                 await _send_chunk(context, chat_id, chunk, as_photo=as_photo, by_id=False)
 
 
-async def _media(context: BotContext, attachment: Attachment, *, by_id: bool) -> str | InputFile:
+async def _media(context: BotContext, attachment: Attachment, *, by_id: bool) -> str | InputFile | None:
+    """The file_id, or the stored bytes; None when those are gone or their path leaves the attachments."""
     if by_id and attachment.telegram_file_id:
         return attachment.telegram_file_id
     data_dir = context.app.runtime.settings.aimtrack_data_dir
-    data = await asyncio.to_thread(read_bytes, data_dir, attachment.path)
+    try:
+        data = await asyncio.to_thread(read_bytes, data_dir, attachment.path)
+    except (OSError, ValueError) as error:
+        logger.warning("Attachment %s is not sent: %s", attachment.id, error)
+        return None
     name = attachment.original_name or PurePosixPath(attachment.path).name
     return InputFile(data, filename=name, attach=True)  # attach: it may be one of an album's files
 
@@ -340,7 +345,9 @@ async def _media(context: BotContext, attachment: Attachment, *, by_id: bool) ->
 async def _send_chunk(
     context: BotContext, chat_id: int, chunk: Sequence[Attachment], *, as_photo: bool, by_id: bool
 ) -> None:
-    media = [await _media(context, attachment, by_id=by_id) for attachment in chunk]
+    media = [item for attachment in chunk if (item := await _media(context, attachment, by_id=by_id))]
+    if not media:
+        return
     if len(media) == 1:
         send = context.bot.send_photo if as_photo else context.bot.send_document
         await send(chat_id, media[0])

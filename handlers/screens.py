@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 
@@ -16,9 +16,25 @@ class Screen:
 
 
 async def edit_in_place(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Edit the tapped message; a repeated tap that would change nothing is not an error."""
+    """Edit the tapped message; a repeated tap that would change nothing is not an error.
+
+    A message without text (a photo or a file: only a forged tap comes from one) cannot take the screen's
+    text, so the screen comes as a new message.
+    """
+    if isinstance(query.message, Message) and query.message.text is None:
+        await query.message.reply_text(text, reply_markup=markup)
+        return
     try:
         await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise
+
+
+async def edit_markup_in_place(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
+    """Change only the tapped message's keyboard; two quick taps racing to the same keyboard are fine."""
+    try:
+        await query.edit_message_reply_markup(markup)
     except BadRequest as error:
         if "not modified" not in error.message:
             raise

@@ -7,6 +7,7 @@ otherwise answer it as an outdated button). Another user's session is answered l
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 from telegram import Update
@@ -23,6 +24,7 @@ from storage.models import AttachableType, Attachment
 from storage.shooting_sessions import get_session
 
 PATTERN = r"^ss:pdf:"
+_ID = re.compile(r"[0-9]{1,18}")
 
 
 async def _read_images(data_dir: Path, attachments: list[Attachment]) -> list[bytes]:
@@ -43,7 +45,7 @@ async def send_session_pdf(update: Update, context: BotContext) -> None:
     argument = query.data.removeprefix("ss:pdf:")
     user_id = context.account.id
     row = None
-    if argument.isdigit():
+    if _ID.fullmatch(argument):
         async with context.db.session() as session:
             row = await get_session(session, user_id, int(argument))
             if row is not None:

@@ -11,6 +11,7 @@ callback_data:
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -54,6 +55,7 @@ QUICK_PREFIX = "ql"
 QUICK_LOGS = "quick_logs"  # user_data: token -> the understood session, waiting for Save
 MAX_WAITING_QUICK_LOGS = 5
 PER_PAGE = 5
+_ID = re.compile(r"[0-9]{1,18}")  # fits a database integer; `isdigit` would pass "²" and 30 digits
 
 
 # --- showing plain data --------------------------------------------------------------------------------
@@ -204,7 +206,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.answer()
         await show_sessions(update, context)
         return
-    if not argument.isdigit() or action not in ("page", "card", "del", "delok"):
+    if not _ID.fullmatch(argument) or action not in ("page", "card", "del", "delok"):
         await query.answer(context.t("common.expired_button"))
         return
     number = int(argument)

@@ -153,7 +153,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         text, markup = f"{note}\n\n{overview_text(context)}", overview_keyboard(context)
     elif action == "done":
         await query.answer()
-        await query.edit_message_text(context.t("settings.closed"))
+        await edit_in_place(query, context.t("settings.closed"))
         return
     else:  # a forged or outdated button
         await query.answer(context.t("common.expired_button"))

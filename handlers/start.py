@@ -29,6 +29,8 @@ COMMANDS: list[str] = [
     "coach",
     "newtopic",
     "settings",
+    "mydata",
+    "deleteme",
     "help",
     "cancel",
 ]

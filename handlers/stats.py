@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import html
+import re
 from collections.abc import Callable
 
 from telegram import InlineKeyboardMarkup, Update
@@ -40,6 +41,7 @@ from storage.exports import sessions_between
 
 PREFIX = "st"
 MENU_CALLBACK = f"{PREFIX}:menu"
+_NUMBER = re.compile(r"[0-9]{1,18}")  # an id or a distance; `isdigit` would pass "²"
 
 
 def _menu_markup(context: BotContext) -> InlineKeyboardMarkup:
@@ -171,7 +173,7 @@ async def on_button(update: Update, context: BotContext) -> None:
             await edit_in_place(query, context.t("stats.choose"), _menu_markup(context))
         else:
             await show_stats(update, context)
-    elif action == "sc" and len(arguments) <= 2 and all(a.isdigit() for a in arguments):
+    elif action == "sc" and len(arguments) <= 2 and all(_NUMBER.fullmatch(a) for a in arguments):
         await _scores(update, context, arguments)
     elif action == "rd" and not arguments:
         await _rounds(update, context)

@@ -144,6 +144,8 @@ def score_chart(
     axes.set_ylabel(score_label)
     axes.grid(True, alpha=0.3)
     axes.legend(loc="best")
+    if days and min(days) == max(days):  # one day: a week around it, or matplotlib has no date ticks to pick
+        axes.set_xlim(days[0] - dt.timedelta(days=3), days[0] + dt.timedelta(days=3))
     _date_axis(axes, month_names)
     return _png(figure)
 

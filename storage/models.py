@@ -252,6 +252,9 @@ class AiReflection(Timestamps, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     generated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), doc="set while a bot process works on the pending row (UTC)"
+    )
 
     session: Mapped[ShootingSession] = relationship(back_populates="reflection")
 
@@ -270,6 +273,9 @@ class AiWeaponInsight(Timestamps, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     generated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), doc="set while a bot process works on the pending row (UTC)"
+    )
 
     weapon: Mapped[Weapon] = relationship(back_populates="insight")
 
@@ -417,3 +423,17 @@ class PersistedData(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class JobRun(Base):
+    """One run of a scheduled job for one period: the unique (name, period) row is the lock that lets one
+    bot process run the job when several serve the bot."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("name", "period", name="uq_job_runs_name_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(16), doc="the day (2026-11-22) or the ISO week (2026-W47)")
+    runner: Mapped[str] = mapped_column(String(NAME_LENGTH), doc="host and process id that ran it")
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

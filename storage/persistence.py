@@ -3,18 +3,52 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import String, and_, cast, delete, false, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ConversationState, PersistedData
 
 ConversationKey = tuple[int | str, ...]
+Owner = tuple[str, int]  # ("user" | "chat", id)
 
 
 def _encode_key(key: ConversationKey) -> str:
     return json.dumps(list(key), separators=(",", ":"))
+
+
+async def lock_owners(session: AsyncSession, owner_ids: Iterable[int]) -> None:
+    """PostgreSQL: wait for, then hold until this transaction ends, the lock of each user/chat id, so that
+    one update of a user is handled at a time across processes. Ids are locked in order (no deadlock)."""
+    for owner_id in sorted(set(owner_ids)):
+        await session.execute(select(func.pg_advisory_xact_lock(owner_id)))
+
+
+async def load_rows(
+    session: AsyncSession, keys: Iterable[ConversationKey], owners: Iterable[Owner]
+) -> tuple[dict[tuple[str, ConversationKey], object], dict[Owner, dict[str, Any]]]:
+    """In one query: the state of every conversation at `keys` (by name and key), and the owners' data."""
+    encoded = sorted({_encode_key(key) for key in keys})
+    owned = [and_(PersistedData.scope == scope, PersistedData.owner_id == owner) for scope, owner in owners]
+    conversations = select(
+        literal("conversation").label("kind"),
+        ConversationState.name.label("name"),
+        ConversationState.key.label("key"),
+        ConversationState.state.label("value"),
+    ).where(ConversationState.key.in_(encoded) if encoded else false())
+    data = select(
+        literal("data"), PersistedData.scope, cast(PersistedData.owner_id, String), PersistedData.data
+    ).where(or_(false(), *owned))
+    states: dict[tuple[str, ConversationKey], object] = {}
+    values: dict[Owner, dict[str, Any]] = {}
+    for kind, name, key, value in await session.execute(union_all(conversations, data)):
+        if kind == "conversation":
+            states[name, tuple(json.loads(key))] = value
+        else:
+            values[name, int(key)] = dict(value)
+    return states, values
 
 
 async def load_conversations(session: AsyncSession, name: str) -> dict[ConversationKey, object]:

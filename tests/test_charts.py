@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
+import warnings
 
 from services.charts import (
     HEIGHT_PX,
@@ -95,3 +96,17 @@ def test_charts_are_pngs_of_the_agreed_size() -> None:
         rounds_chart(["Jan"], {}, title="Empty", rounds_label="Rounds"),
     ]
     assert all(png_size(chart) == (WIDTH_PX, HEIGHT_PX) for chart in charts)
+
+
+def test_a_score_chart_of_one_day_has_dated_ticks_around_it() -> None:
+    """One session (or two on the same day) still gets a date axis, not matplotlib's fallback warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        chart = score_chart(
+            [(TODAY, 440.0), (TODAY, 460.0)],
+            title="Glock 17 at 25 m",
+            score_label="Score",
+            mean_label="Rolling mean",
+            month_names=DUTCH_MONTHS,
+        )
+    assert png_size(chart) == (WIDTH_PX, HEIGHT_PX)

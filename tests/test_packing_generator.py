@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from services.packing.conditions import (
     GearProperty,
@@ -133,7 +133,7 @@ async def test_regenerating_replaces_the_list_and_resets_progress(db: Database) 
     async with db.session() as session:
         await regenerate(session, trip)
     async with db.session() as session:
-        await session.execute(text("UPDATE gear_journey_items SET packed_for_departure = 1"))
+        await session.execute(update(GearJourneyItem).values(packed_for_departure=True))
     async with db.session() as session:
         await regenerate(session, trip)
     async with db.session() as session:

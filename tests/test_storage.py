@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+from storage import coach
 from storage.db import Database
+from storage.job_runs import claim_run
 from storage.migrations import check, downgrade, upgrade
 from storage.models import (
+    AiReflection,
+    AiStatus,
     GearCategory,
     GearItem,
     GearJourney,
     GearJourneyItem,
+    JobRun,
     SessionWeaponEntry,
     ShootingSession,
     User,
@@ -100,12 +105,11 @@ SEED_COLUMNS = {
 }
 
 
-def test_migrations_go_up_down_and_up_again_and_match_the_models(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
-    upgrade(url)
-    downgrade(url, "base")
-    upgrade(url)
-    check(url)  # raises if models and migrations disagree
+def test_migrations_go_up_down_and_up_again_and_match_the_models(empty_database_url: str) -> None:
+    upgrade(empty_database_url)
+    downgrade(empty_database_url, "base")
+    upgrade(empty_database_url)
+    check(empty_database_url)  # raises if models and migrations disagree
 
 
 async def test_every_seed_field_has_a_column(db: Database) -> None:
@@ -120,6 +124,8 @@ async def test_every_seed_field_has_a_column(db: Database) -> None:
 
 
 async def test_sqlite_connections_enforce_foreign_keys_and_use_wal(db: Database) -> None:
+    if db.is_postgresql:
+        pytest.skip("SQLite's pragmas")
     async with db.engine.connect() as connection:
         assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
         assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
@@ -217,3 +223,50 @@ async def test_a_negative_shot_count_is_refused_by_the_database(db: Database) ->
                     ammo_caliber="9mm",
                 )
             )
+
+
+async def _pending_reflection(db: Database) -> AiReflection:
+    async with db.session() as session:
+        session.add(User(id=1))
+        await session.flush()
+        shooting = ShootingSession(user_id=1, date=dt.date(2026, 11, 21))
+        session.add(shooting)
+        await session.flush()
+        reflection = AiReflection(session_id=shooting.id, status=AiStatus.PENDING)
+        session.add(reflection)
+    return reflection
+
+
+async def _claim(db: Database, row: AiReflection, now: dt.datetime) -> bool:
+    async with db.session() as session:
+        return await coach.claim(session, row, now)
+
+
+async def test_a_pending_ai_row_is_claimed_by_one_process_at_a_time(db: Database) -> None:
+    row = await _pending_reflection(db)
+    now = dt.datetime(2026, 11, 22, 8, 0, tzinfo=dt.UTC)
+    # At once (on PostgreSQL the later UPDATEs wait for the first to commit, then find the row claimed).
+    assert sorted(await asyncio.gather(*(_claim(db, row, now) for _ in range(3)))) == [False, False, True]
+    async with db.session() as session:
+        assert not await coach.claim(session, row, now + coach.CLAIM_LEASE / 2)
+        # A claim older than the lease belongs to a process that stopped: another takes it over.
+        assert await coach.claim(session, row, now + coach.CLAIM_LEASE * 2)
+        fresh = await session.get_one(AiReflection, row.id)
+        coach.mark_succeeded(fresh, {"summary": "ok"}, "offline", "stats")
+    async with db.session() as session:
+        assert not await coach.claim(session, row, now + coach.CLAIM_LEASE * 5), "done: nothing to claim"
+        assert (await session.get_one(AiReflection, row.id)).claimed_at is None
+
+
+async def test_a_job_period_is_claimed_once(db: Database) -> None:
+    claims = [claim_run(db, "attendance_reminders", "2026-W47", f"host:{pid}") for pid in (1, 2, 3)]
+    assert sorted(await asyncio.gather(*claims)) == [False, False, True]
+    assert await claim_run(db, "attendance_reminders", "2026-W48", "host:1")
+    assert await claim_run(db, "gear-weather-recheck", "2026-11-22", "host:2")
+    async with db.session() as session:
+        runs = (await session.scalars(select(JobRun).order_by(JobRun.id))).all()
+    assert [(run.name, run.period) for run in runs] == [
+        ("attendance_reminders", "2026-W47"),
+        ("attendance_reminders", "2026-W48"),
+        ("gear-weather-recheck", "2026-11-22"),
+    ]

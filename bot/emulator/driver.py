@@ -4,6 +4,9 @@ Each user keeps two cursors, one into the bot's new messages and one into its ed
 Sending or tapping never moves them; ``next_message``/``next_edit`` return the first item after the cursor
 (waiting for it if needed) and advance it, so nothing the bot says is skipped or seen twice.
 Waiting methods take a ``timeout`` in seconds and raise TimeoutError saying what did arrive.
+
+Faults: ``emulator.inject("sendMessage", too_many_requests(1) | server_error() | slow(30), times=1, after=0)``
+answers the bot's next calls of a method with a 429 (and its retry_after), a 5xx, or late.
 """
 
 from __future__ import annotations
@@ -16,7 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.emulator.server import BotApiServer
-from bot.emulator.state import ApiError, ChatState, EmulatorState, JSONDict, StoredMessage, utf16_length
+from bot.emulator.state import (
+    ApiError,
+    ChatState,
+    EmulatorState,
+    Fault,
+    JSONDict,
+    StoredMessage,
+    utf16_length,
+)
 
 # A leading /command or /command@botname, as Telegram marks it with a bot_command entity.
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>])")
@@ -299,6 +310,16 @@ class BotApiEmulator:
             for (scope, language), commands in self.state.commands.items()
             if scope == "default"
         }
+
+    def inject(self, method: str, fault: Fault, *, times: int = 1, after: int = 0) -> None:
+        """Fail the bot's calls of ``method`` (e.g. "sendMessage"): the ``times`` calls after the next
+        ``after`` ones get ``fault`` (``too_many_requests(n)``, ``server_error()`` or ``slow(seconds)``).
+        A faulted call shows in ``calls``; its error, if any, in ``errors``."""
+        self.state.inject(method, fault, times=times, after=after)
+
+    def clear_faults(self) -> None:
+        """Forget the faults not used yet."""
+        self.state.clear_faults()
 
     def user(
         self,

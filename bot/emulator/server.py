@@ -138,6 +138,10 @@ class BotApiMethods:
         try:
             if implementation is None:
                 raise ApiError(404, "Not Found")
+            if (fault := self.state.take_fault(name)) is not None:
+                await asyncio.sleep(fault.delay)
+                if (error := fault.error()) is not None:
+                    raise error
             result = implementation(params)
             return await result if inspect.isawaitable(result) else result
         except ApiError as error:
@@ -401,7 +405,10 @@ class _JsonHandler(RequestHandler):
         self.finish(json.dumps(body, ensure_ascii=False))
 
     def reply_error(self, error: ApiError) -> None:
-        self.reply(error.code, {"ok": False, "error_code": error.code, "description": error.description})
+        body: JSONDict = {"ok": False, "error_code": error.code, "description": error.description}
+        if error.retry_after is not None:
+            body["parameters"] = {"retry_after": error.retry_after}
+        self.reply(error.code, body)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         self.reply_error(ApiError(status_code, self._reason))
@@ -487,7 +494,9 @@ class WebhookDelivery:
     """Posts pending updates to the bot's webhook, in order, one at a time, as Telegram does.
 
     An update is forgotten once the webhook answers 2xx; otherwise it is retried after a short pause. The
-    ``X-Telegram-Bot-Api-Secret-Token`` header carries the secret the bot set with setWebhook.
+    ``X-Telegram-Bot-Api-Secret-Token`` header carries the secret the bot set with setWebhook. With
+    ``state.webhook_targets`` set, each attempt goes to the next of them, as a load balancer in front of
+    several bot processes would send it.
     """
 
     RETRY_PAUSE = 0.2
@@ -495,6 +504,7 @@ class WebhookDelivery:
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
         self._task: asyncio.Task[None] | None = None
+        self._attempts = 0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="emulator-webhook-delivery")
@@ -515,9 +525,13 @@ class WebhookDelivery:
                 headers = {}
                 if webhook.get("secret_token"):
                     headers["X-Telegram-Bot-Api-Secret-Token"] = str(webhook["secret_token"])
-                state.begin_call("webhook", {"update_id": update["update_id"]})  # shows in calls
+                url, targets = str(webhook["url"]), state.webhook_targets
+                if targets:
+                    url = targets[self._attempts % len(targets)]
+                    self._attempts += 1
+                state.begin_call("webhook", {"update_id": update["update_id"], "url": url})  # shows in calls
                 try:
-                    response = await client.post(str(webhook["url"]), json=update, headers=headers)
+                    response = await client.post(url, json=update, headers=headers)
                     delivered = response.is_success
                 except httpx.HTTPError:
                     delivered = False

@@ -14,6 +14,7 @@ import mimetypes
 import re
 import struct
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,12 +36,44 @@ QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is in
 
 
 class ApiError(Exception):
-    """A Bot API error answer: ``{"ok": false, "error_code": code, "description": description}``."""
+    """A Bot API error answer: ``{"ok": false, "error_code": code, "description": description}``, with
+    ``"parameters": {"retry_after": n}`` when the caller must wait."""
 
-    def __init__(self, code: int, description: str) -> None:
+    def __init__(self, code: int, description: str, *, retry_after: int | None = None) -> None:
         super().__init__(f"{code} {description}")
         self.code = code
         self.description = description
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Fault:
+    """How the emulator answers a call it was told to fail: after ``delay`` seconds, with the error ``code``
+    (None: then normally). Made by :func:`too_many_requests`, :func:`server_error` and :func:`slow`."""
+
+    code: int | None = None
+    description: str = ""
+    retry_after: int | None = None
+    delay: float = 0.0
+
+    def error(self) -> ApiError | None:
+        if self.code is None:
+            return None
+        return ApiError(self.code, self.description, retry_after=self.retry_after)
+
+
+def too_many_requests(retry_after: int = 1) -> Fault:
+    """Telegram's flood control: a 429 that asks the bot to wait ``retry_after`` seconds."""
+    return Fault(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+
+
+def server_error(code: int = 500) -> Fault:
+    return Fault(code, "Internal Server Error")
+
+
+def slow(seconds: float) -> Fault:
+    """Answered normally, ``seconds`` late; a client that gives up first gets nothing, and nothing is done."""
+    return Fault(delay=seconds)
 
 
 def bad_request(reason: str) -> ApiError:
@@ -490,6 +523,7 @@ class EmulatorState:
         self.updates: list[JSONDict] = []  # fetched or not, but not yet confirmed by a getUpdates offset
         self.allowed_updates: list[str] | None = None
         self.webhook: JSONDict | None = None
+        self.webhook_targets: list[str] = []  # a load balancer: delivered to in turn, not webhook["url"]
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}  # (scope, language_code) -> commands
         self.calls: list[tuple[str, JSONDict]] = []
         self.errors: list[tuple[str, JSONDict, ApiError]] = []
@@ -498,6 +532,7 @@ class EmulatorState:
         self.last_activity = time.monotonic()
         self.closed = False
         self._callback_queries: dict[str, _CallbackQuery] = {}
+        self._faults: dict[str, deque[Fault | None]] = {}  # by lower-case method; None: answer normally
         self._ids = itertools.count(1)
         self._last_update_id = 0
         self._poll = 0  # which getUpdates request is the current one
@@ -536,6 +571,25 @@ class EmulatorState:
     def _mark_activity(self) -> None:
         self.last_activity = time.monotonic()
         self._touch()
+
+    # faults
+
+    def inject(self, method: str, fault: Fault, *, times: int = 1, after: int = 0) -> None:
+        """Answer the ``times`` calls of ``method`` that follow the next ``after`` ones with ``fault``."""
+        queue = self._faults.setdefault(method.lower(), deque())
+        queue.extend([None] * after + [fault] * times)
+
+    def take_fault(self, method: str) -> Fault | None:
+        queue = self._faults.get(method.lower())
+        if not queue:
+            return None
+        fault = queue.popleft()
+        if not queue:
+            del self._faults[method.lower()]
+        return fault
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
 
     # chats
 

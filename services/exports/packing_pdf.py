@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from services.exports.pdf import FONT, Document
+from services.exports.pdf import FONT, document
 from services.packing.checklist import ChecklistItem, grouped
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 BOX_SIZE = 4.0
 ROW_HEIGHT = 7.0
@@ -26,7 +30,7 @@ class PackingSheetTexts:
 
 def packing_pdf(items: Sequence[ChecklistItem], texts: PackingSheetTexts) -> bytes:
     """Blocking (fpdf2): run it in a thread."""
-    pdf = Document(texts.title, texts.page)
+    pdf = document(texts.title, texts.page)
     pdf.add_page()
     pdf.set_font(FONT, "B", 15)
     pdf.multi_cell(0, 8, texts.title, new_x="LMARGIN", new_y="NEXT")
@@ -46,7 +50,7 @@ def packing_pdf(items: Sequence[ChecklistItem], texts: PackingSheetTexts) -> byt
     return bytes(pdf.output())
 
 
-def _header(pdf: Document, category: str, texts: PackingSheetTexts) -> None:
+def _header(pdf: FPDF, category: str, texts: PackingSheetTexts) -> None:
     pdf.set_font(FONT, "B", 11)
     pdf.cell(130, ROW_HEIGHT, category)
     pdf.set_font(FONT, size=8)
@@ -55,7 +59,7 @@ def _header(pdf: Document, category: str, texts: PackingSheetTexts) -> None:
     pdf.set_font(FONT, size=10)
 
 
-def _row(pdf: Document, item: ChecklistItem) -> None:
+def _row(pdf: FPDF, item: ChecklistItem) -> None:
     y = pdf.get_y()
     pdf.cell(130, ROW_HEIGHT, f"{item.name} × {item.quantity}")
     for offset, packed in ((130, item.packed_for_departure), (155, item.packed_for_return)):

@@ -26,7 +26,7 @@ from services.attendance import (
     session_days,
     year_before,
 )
-from services.exports.pdf import FONT, Document
+from services.exports.pdf import FONT, document
 from services.preferences import format_day
 from services.validation import InvalidInput
 from storage.attendance import session_facts
@@ -34,6 +34,7 @@ from storage.exports import sessions_between
 from storage.models import Competition, SessionWeaponEntry, ShootingSession, User
 
 if TYPE_CHECKING:
+    from fpdf import FPDF
     from PIL import Image
 
 CSV_COLUMNS = (
@@ -345,7 +346,7 @@ def _log_row(day: Sequence[ExportSession], texts: LogTexts) -> tuple[str, ...]:
     )
 
 
-def _header(pdf: Document, data: ExportData, texts: LogTexts) -> None:
+def _header(pdf: FPDF, data: ExportData, texts: LogTexts) -> None:
     pdf.set_font(FONT, "B", 15)
     pdf.cell(0, 8, texts.title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=10)
@@ -360,7 +361,7 @@ def _header(pdf: Document, data: ExportData, texts: LogTexts) -> None:
     pdf.ln(3)
 
 
-def _section(pdf: Document, title: str) -> None:
+def _section(pdf: FPDF, title: str) -> None:
     if pdf.will_page_break(25):
         pdf.add_page(same=True)
     pdf.ln(4)
@@ -369,7 +370,7 @@ def _section(pdf: Document, title: str) -> None:
     pdf.set_font(FONT, size=9)
 
 
-def _log_table(pdf: Document, data: ExportData, texts: LogTexts) -> None:
+def _log_table(pdf: FPDF, data: ExportData, texts: LogTexts) -> None:
     pdf.set_font(FONT, size=8)
     with pdf.table(
         col_widths=LOG_COLUMN_WIDTHS, text_align="LEFT", line_height=4, padding=1, repeat_headings=1
@@ -379,7 +380,7 @@ def _log_table(pdf: Document, data: ExportData, texts: LogTexts) -> None:
             table.row(_log_row(list(day), texts))
 
 
-def _totals_table(pdf: Document, data: ExportData, texts: LogTexts) -> None:
+def _totals_table(pdf: FPDF, data: ExportData, texts: LogTexts) -> None:
     totals = weapon_totals(data)
     _section(pdf, texts.totals_title)
     with pdf.table(
@@ -392,7 +393,7 @@ def _totals_table(pdf: Document, data: ExportData, texts: LogTexts) -> None:
         table.row((texts.totals_all, str(len(data.sessions)), str(all_shots)))
 
 
-def _attendance(pdf: Document, data: ExportData, texts: LogTexts) -> None:
+def _attendance(pdf: FPDF, data: ExportData, texts: LogTexts) -> None:
     figures = log_attendance(data)
     _section(pdf, texts.attendance_title)
     days = texts.attendance_days.format(
@@ -418,7 +419,7 @@ def _attendance(pdf: Document, data: ExportData, texts: LogTexts) -> None:
 def log_pdf(data: ExportData, texts: LogTexts) -> bytes:
     """The overview for a period: header, one row per session day, totals per weapon, the attendance figures
     and the disclaimer. Blocking (fpdf2): run it in a thread."""
-    pdf = Document(texts.title, texts.page)
+    pdf = document(texts.title, texts.page)
     pdf.add_page(orientation="landscape")
     _header(pdf, data, texts)
     _log_table(pdf, data, texts)
@@ -472,7 +473,7 @@ def session_pdf(
 ) -> bytes:
     """One session on one A4 page: its title, its lines (already in the reader's language) and its photos
     in a grid that fits what is left of the page. Blocking (fpdf2, Pillow): run it in a thread."""
-    pdf = Document(title, page)
+    pdf = document(title, page)
     pdf.set_auto_page_break(False)
     pdf.add_page()
     pdf.set_font(FONT, "B", 15)
@@ -487,7 +488,7 @@ def session_pdf(
     return bytes(pdf.output())
 
 
-def _photo_grid(pdf: Document, photos: Sequence[Image.Image], top: float, bottom: float) -> None:
+def _photo_grid(pdf: FPDF, photos: Sequence[Image.Image], top: float, bottom: float) -> None:
     if not photos or bottom - top < 20:
         return
     columns = 1 if len(photos) == 1 else 2 if len(photos) <= 4 else 3

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.packing.conditions import JourneyFacts, Participant, WeatherForecast, all_hold
 from storage import gear as gear_store
-from storage.models import GearItem, GearJourney
+from storage.gear import LockerItemRow
+from storage.models import GearJourney
 
 CHUNK_SIZE = 1000
 
@@ -33,14 +34,14 @@ def quantity_for(quantity_per_day: float, quantity: int, days: int) -> int:
     return quantity
 
 
-def decide(item: GearItem, journey: JourneyFacts) -> PackingDecision | None:
+def decide(item: LockerItemRow, journey: JourneyFacts) -> PackingDecision | None:
     if not all_hold(item.properties, journey):
         return None
     quantity = quantity_for(item.quantity_per_day, item.quantity, journey.days)
     return PackingDecision(item.id, quantity, tuple(item.properties or ()))
 
 
-def plan(items: Iterable[GearItem], journey: JourneyFacts) -> Iterator[PackingDecision]:
+def plan(items: Iterable[LockerItemRow], journey: JourneyFacts) -> Iterator[PackingDecision]:
     for item in items:
         if (decision := decide(item, journey)) is not None:
             yield decision

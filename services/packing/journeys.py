@@ -168,7 +168,7 @@ def with_matches(draft: dict[str, Any], places: Sequence[Place]) -> dict[str, An
 
 def pick_match(draft: dict[str, Any], token: str) -> dict[str, Any]:
     matches = draft.get("matches") or []
-    if not token.isdigit() or int(token) >= len(matches):
+    if not re.fullmatch(r"[0-9]{1,3}", token) or int(token) >= len(matches):  # isdigit() passes "²"
         raise InvalidInput("common.expired_button")
     match = matches[int(token)]
     return with_destination(draft, match["label"], match["latitude"], match["longitude"])

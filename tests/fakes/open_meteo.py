@@ -6,6 +6,7 @@ request's `start_date` and `end_date`, as the real APIs do, and records every re
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime as dt
 import json
@@ -24,9 +25,11 @@ class _Daily(RequestHandler):
         self.fake = fake
         self.kind = kind
 
-    def get(self) -> None:
+    async def get(self) -> None:
         params = {key: self.get_argument(key) for key in self.request.arguments}
         self.fake.requests.append((self.kind, params))
+        if self.fake.stall:
+            await asyncio.sleep(self.fake.stall)
         if self.fake.failing:
             self.set_status(503)
             self.finish({"error": True, "reason": "Service unavailable"})
@@ -51,7 +54,8 @@ class FakeOpenMeteo:
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.responses: dict[str, dict[str, Any]] = {}
-        self.failing = False
+        self.failing = False  # answer 503
+        self.stall = 0.0  # seconds to wait before answering: longer than the client's timeout is a hang
         self._server: HTTPServer | None = None
         self.port = 0
 

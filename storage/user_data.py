@@ -1,0 +1,152 @@
+"""Every row of one user, table by table: read for /mydata, deleted for /deleteme.
+
+A row belongs to a user directly (`user_id`), through its parent (an entry through its session, a coach
+message through its thread, ...), or — for the bot's own state — through its key: a conversation state is
+keyed by `[chat id, user id]`, persisted data by the user's id (scope `user`) or their private chat's id,
+which Telegram makes equal to the user's id (scope `chat`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AiReflection,
+    AiWeaponInsight,
+    Attachment,
+    Base,
+    CoachMessage,
+    CoachThread,
+    ConversationState,
+    GearCategory,
+    GearItem,
+    GearJourney,
+    GearJourneyItem,
+    PersistedData,
+    SessionWeaponEntry,
+    ShootingSession,
+    User,
+    Weapon,
+)
+
+# Children before parents: the order rows are deleted in (weapons are RESTRICTed by entries).
+USER_MODELS: tuple[type[Base], ...] = (
+    SessionWeaponEntry,
+    AiReflection,
+    AiWeaponInsight,
+    CoachMessage,
+    CoachThread,
+    GearJourneyItem,
+    GearJourney,
+    GearItem,
+    GearCategory,
+    Attachment,
+    ShootingSession,
+    Weapon,
+    ConversationState,
+    PersistedData,
+    User,
+)
+# Tables that hold no user's data (the bot's own bookkeeping); a new table must be listed in one of the two.
+NOT_USER_TABLES: frozenset[str] = frozenset({"job_runs"})
+
+Row = dict[str, Any]
+
+
+def _conditions(user_id: int) -> dict[type[Base], ColumnElement[bool]]:
+    sessions = select(ShootingSession.id).where(ShootingSession.user_id == user_id)
+    weapons = select(Weapon.id).where(Weapon.user_id == user_id)
+    threads = select(CoachThread.id).where(CoachThread.user_id == user_id)
+    journeys = select(GearJourney.id).where(GearJourney.user_id == user_id)
+    return {
+        User: User.id == user_id,
+        Weapon: Weapon.user_id == user_id,
+        ShootingSession: ShootingSession.user_id == user_id,
+        SessionWeaponEntry: SessionWeaponEntry.session_id.in_(sessions),
+        Attachment: Attachment.user_id == user_id,
+        AiReflection: AiReflection.session_id.in_(sessions),
+        AiWeaponInsight: AiWeaponInsight.weapon_id.in_(weapons),
+        CoachThread: CoachThread.user_id == user_id,
+        CoachMessage: CoachMessage.coach_thread_id.in_(threads),
+        GearJourney: GearJourney.user_id == user_id,
+        GearCategory: GearCategory.user_id == user_id,
+        GearItem: GearItem.user_id == user_id,
+        GearJourneyItem: GearJourneyItem.journey_id.in_(journeys),
+        # Narrowed by the key's text here, then exactly by its last element in `_conversation_ids`.
+        ConversationState: ConversationState.key.like(f"%{user_id}]"),
+        PersistedData: and_(PersistedData.scope.in_(("user", "chat")), PersistedData.owner_id == user_id),
+    }
+
+
+def _table(model: type[Base]) -> Table:
+    return model.__table__  # type: ignore[return-value]
+
+
+async def _conversation_ids(session: AsyncSession, user_id: int) -> list[int]:
+    """The ids of the conversation states whose key names this user (its last element is the user id)."""
+    rows = await session.execute(
+        select(ConversationState.id, ConversationState.key).where(_conditions(user_id)[ConversationState])
+    )
+    return [row_id for row_id, key in rows if _key_user(key) == user_id]
+
+
+def _key_user(key: str) -> object:
+    try:
+        decoded = json.loads(key)
+    except ValueError:
+        return None
+    return decoded[-1] if isinstance(decoded, list) and decoded else None
+
+
+async def _condition(session: AsyncSession, model: type[Base], user_id: int) -> ColumnElement[bool]:
+    if model is ConversationState:
+        return ConversationState.id.in_(await _conversation_ids(session, user_id))
+    return _conditions(user_id)[model]
+
+
+async def collect_rows(session: AsyncSession, user_id: int) -> dict[str, list[Row]]:
+    """Every row of the user, per table name, as column -> Python value, ordered by primary key."""
+    collected: dict[str, list[Row]] = {}
+    for model in reversed(USER_MODELS):  # parents first reads naturally in an export
+        table = _table(model)
+        condition = await _condition(session, model, user_id)
+        result = await session.execute(select(table).where(condition).order_by(*table.primary_key.columns))
+        collected[table.name] = [dict(row._mapping) for row in result]
+    return collected
+
+
+async def count_rows(session: AsyncSession, user_id: int) -> dict[str, int]:
+    """How many rows of the user each table holds."""
+    counts = {}
+    for model in USER_MODELS:
+        condition = await _condition(session, model, user_id)
+        counts[_table(model).name] = await session.scalar(
+            select(func.count()).select_from(_table(model)).where(condition)
+        )
+    return counts
+
+
+async def delete_rows(session: AsyncSession, user_id: int) -> list[str]:
+    """Delete every row of the user; returns their attachments' file paths (relative to the data dir)."""
+    paths = list(
+        await session.scalars(select(Attachment.path).where(Attachment.user_id == user_id).distinct())
+    )
+    for model in USER_MODELS:
+        condition = await _condition(session, model, user_id)
+        await session.execute(delete(_table(model)).where(condition))
+    return paths
+
+
+async def paths_in_use(session: AsyncSession, paths: list[str]) -> set[str]:
+    """Which of these files an attachment row still points at, whoever's it is.
+
+    Files are stored once per content, so two users who sent the same photo share one file: it may only go
+    when nobody's row references it any more. (Deliberately across users: it only answers yes or no.)
+    """
+    if not paths:
+        return set()
+    return set(await session.scalars(select(Attachment.path).where(Attachment.path.in_(paths)).distinct()))
