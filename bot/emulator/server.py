@@ -138,6 +138,8 @@ class BotApiMethods:
         try:
             if implementation is None:
                 raise ApiError(404, "Not Found")
+            if self.state.round_trip and name != "getUpdates":
+                await asyncio.sleep(self.state.round_trip)
             if (fault := self.state.take_fault(name)) is not None:
                 await asyncio.sleep(fault.delay)
                 if (error := fault.error()) is not None:

@@ -26,6 +26,7 @@ from services.attendance import (
     session_days,
     year_before,
 )
+from services.exports.grid import Grid
 from services.exports.pdf import FONT, document
 from services.preferences import format_day
 from services.validation import InvalidInput
@@ -371,13 +372,8 @@ def _section(pdf: FPDF, title: str) -> None:
 
 
 def _log_table(pdf: FPDF, data: ExportData, texts: LogTexts) -> None:
-    pdf.set_font(FONT, size=8)
-    with pdf.table(
-        col_widths=LOG_COLUMN_WIDTHS, text_align="LEFT", line_height=4, padding=1, repeat_headings=1
-    ) as table:
-        table.row(texts.columns)
-        for _, day in itertools.groupby(data.sessions, key=lambda row: row.date):
-            table.row(_log_row(list(day), texts))
+    rows = (_log_row(list(day), texts) for _, day in itertools.groupby(data.sessions, key=lambda r: r.date))
+    Grid(pdf, LOG_COLUMN_WIDTHS, texts.columns, FONT, size=8, line_height=4, padding=1).draw(rows)
 
 
 def _totals_table(pdf: FPDF, data: ExportData, texts: LogTexts) -> None:

@@ -41,10 +41,20 @@ def decide(item: LockerItemRow, journey: JourneyFacts) -> PackingDecision | None
     return PackingDecision(item.id, quantity, tuple(item.properties or ()))
 
 
-def plan(items: Iterable[LockerItemRow], journey: JourneyFacts) -> Iterator[PackingDecision]:
+def plan(
+    items: Iterable[LockerItemRow], journey: JourneyFacts, holds: dict[tuple[str, ...], bool] | None = None
+) -> Iterator[PackingDecision]:
+    """`decide` for each item. A locker has few distinct property sets, so whether one holds is worked out
+    once per set (in `holds`, which may be shared by the chunks of one list), not once per item."""
+    holds = {} if holds is None else holds
     for item in items:
-        if (decision := decide(item, journey)) is not None:
-            yield decision
+        reasons = tuple(item.properties or ())
+        if (included := holds.get(reasons)) is None:
+            included = holds[reasons] = all_hold(list(reasons), journey)
+        if included:
+            yield PackingDecision(
+                item.id, quantity_for(item.quantity_per_day, item.quantity, journey.days), reasons
+            )
 
 
 def facts_of(journey: GearJourney) -> JourneyFacts:
@@ -61,8 +71,9 @@ async def regenerate(session: AsyncSession, journey: GearJourney, *, chunk_size:
     facts = facts_of(journey)
     await gear_store.clear_journey_items(session, journey.id)
     total = 0
+    holds: dict[tuple[str, ...], bool] = {}
     async for chunk in gear_store.iter_items(session, journey.user_id, chunk_size):
-        decisions = list(plan(chunk, facts))
+        decisions = list(plan(chunk, facts, holds))
         await gear_store.insert_journey_items(session, journey.id, decisions)
         total += len(decisions)
     return total
