@@ -13,13 +13,21 @@ $(BIN)/aimtrack: pyproject.toml
 
 setup: $(BIN)/aimtrack
 
+# Synapse, for the Matrix end-to-end tests: its own venv, as its pinned dependencies are not the bot's.
+SYNAPSE_VENV ?= .venv-synapse
+$(SYNAPSE_VENV)/bin/synctl:
+	$(PYTHON) -m venv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SYNAPSE_VENV)/bin/python -m pip install --quiet 'matrix-synapse==1.163.2'
+	touch $@
+
 ## Set up, migrate and run the bot (without TELEGRAM_BOT_TOKEN: talk to it in this terminal).
 run: setup
 	$(BIN)/aimtrack migrate
 	$(BIN)/aimtrack
 
 ## Set up and run the whole test suite, then the linter.
-test: setup
+test: setup $(SYNAPSE_VENV)/bin/synctl
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
 

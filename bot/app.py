@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import httpx
@@ -33,6 +33,7 @@ from handlers import (
     coach,
     fallback,
     journeys,
+    link,
     locker,
     my_data,
     packing_list,
@@ -80,6 +81,8 @@ class AimTrackApplication(Application):
 
     runtime: Runtime
     _memory: Memory | None = None
+    # Called with each update once it is handled and its state written (the Matrix bridge's sync checkpoint).
+    after_update: list[Callable[[object], None]]
 
     async def initialize(self) -> None:
         """PTB's initialize, then ours (`post_init` would only run under `run_polling`/`run_webhook`)."""
@@ -105,11 +108,15 @@ class AimTrackApplication(Application):
         await self.runtime.db.dispose()
 
     async def process_update(self, update: object) -> None:
-        if self._memory is None:
-            await super().process_update(update)
-            return
-        async with self.persistence.handling(update, self._memory):
-            await super().process_update(update)
+        try:
+            if self._memory is None:
+                await super().process_update(update)
+                return
+            async with self.persistence.handling(update, self._memory):
+                await super().process_update(update)
+        finally:
+            for done in self.after_update:
+                done(update)
 
 
 def build_application(
@@ -118,8 +125,11 @@ def build_application(
     token: str | None = None,
     extra_users: Iterable[int] = (),
     database: Database | None = None,
+    jobs_here: bool = True,
 ) -> AimTrackApplication:
-    """Build the bot. `token` overrides the configured one (the terminal chat uses the emulator's)."""
+    """Build the bot. `token` overrides the configured one (the terminal chat uses the emulator's);
+    without `jobs_here` the scheduled jobs are left to another Application of this process (Telegram's,
+    when Matrix runs beside it), which delivers to its own users."""
     bot_token = token or (
         settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     )
@@ -139,6 +149,7 @@ def build_application(
         .concurrent_updates(PerChatUpdateProcessor())  # chats at the same time, each chat in order
         .build()
     )
+    application.after_update = []
     application.runtime = Runtime(
         settings=settings,
         db=db,
@@ -152,9 +163,10 @@ def build_application(
         coach=ai_jobs.build_coach(settings, db),
     )
     register_handlers(application)
-    jobs.schedule(application)
-    gear_jobs.schedule(application)
-    ai_jobs.schedule(application)
+    if jobs_here:
+        jobs.schedule(application)
+        gear_jobs.schedule(application)
+        ai_jobs.schedule(application)
     return application
 
 
@@ -174,6 +186,7 @@ def register_handlers(application: Application) -> None:
             export.build(),
             *start.HANDLERS,
             *my_data.HANDLERS,
+            *link.HANDLERS,
             *settings.HANDLERS,
             *weapons.HANDLERS,
             *attendance.HANDLERS,

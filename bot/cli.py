@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import secrets
 import sys
@@ -12,13 +13,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from telegram import Update
+from telegram.ext import Application
 
 from bot import log_redaction
 from bot.settings import Settings, SettingsError, load_settings
 
+logger = logging.getLogger(__name__)
+
 NO_TOKEN_HELP = """TELEGRAM_BOT_TOKEN is not set.
 Get a token from @BotFather in Telegram (/newbot), then put it in the environment or in .env:
     TELEGRAM_BOT_TOKEN=123456:ABC...
+For Matrix instead (or as well), set MATRIX_HOMESERVER, MATRIX_USER_ID, MATRIX_ACCESS_TOKEN (or
+MATRIX_PASSWORD) and AIMTRACK_ALLOWED_MATRIX_USERS (see the README's Matrix section).
 To try the bot without Telegram, run:  aimtrack chat"""
 
 
@@ -34,7 +40,13 @@ def configure_logging(level: int = logging.INFO, redact: Iterable[str] = ()) -> 
 
 def secret_values(settings: Settings) -> list[str]:
     """What the log must never show."""
-    values = (settings.telegram_bot_token, settings.anthropic_api_key, settings.aimtrack_webhook_secret)
+    values = (
+        settings.telegram_bot_token,
+        settings.anthropic_api_key,
+        settings.aimtrack_webhook_secret,
+        settings.matrix_access_token,
+        settings.matrix_password,
+    )
     return [value.get_secret_value() for value in values if value is not None]
 
 
@@ -45,14 +57,23 @@ def migrate(settings: Settings) -> None:
 
 
 def run(settings: Settings) -> int:
-    """Serve Telegram: a webhook when AIMTRACK_WEBHOOK_URL is set, long polling otherwise."""
-    if settings.telegram_bot_token is None:
+    """Serve Telegram (a webhook when AIMTRACK_WEBHOOK_URL is set, long polling otherwise), Matrix when it
+    is configured, or both in one process."""
+    if settings.telegram_bot_token is None and not settings.matrix_enabled:
         print(NO_TOKEN_HELP, file=sys.stderr)
         return 2
+    migrate(settings)
+    if settings.telegram_bot_token is None:
+        from bot.matrix import serve_matrix
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_matrix(settings))
+        return 0
     from bot.app import build_application
 
-    migrate(settings)
     application = build_application(settings)
+    if settings.matrix_enabled:
+        _serve_matrix_beside(application, settings)
     if settings.aimtrack_webhook_url:
         secret = settings.aimtrack_webhook_secret
         secret_token = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
@@ -68,6 +89,30 @@ def run(settings: Settings) -> int:
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
+
+
+def _serve_matrix_beside(application: Application, settings: Settings) -> None:
+    """Matrix as a task of the Telegram application's event loop; Telegram's side runs the jobs."""
+    from bot.matrix import serve_matrix
+
+    def ended(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("Matrix stopped; Telegram goes on", exc_info=task.exception())
+
+    async def start(app: Application) -> None:
+        task = asyncio.get_running_loop().create_task(serve_matrix(settings, jobs_here=False), name="matrix")
+        task.add_done_callback(ended)
+        app.bot_data["matrix"] = task
+
+    async def stop(app: Application) -> None:
+        task = app.bot_data.pop("matrix", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    application.post_init = start
+    application.post_stop = stop
 
 
 def chat(settings: Settings) -> int:
@@ -118,7 +163,9 @@ def _parser() -> argparse.ArgumentParser:
         "configured, otherwise chat.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="serve Telegram (long polling, or a webhook when its URL is set)")
+    commands.add_parser(
+        "run", help="serve Telegram (long polling, or a webhook when its URL is set) and/or Matrix"
+    )
     commands.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     commands.add_parser("migrate", help="bring the database to the latest schema")
     backup_command = commands.add_parser(
@@ -142,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    command = args.command or ("run" if settings.telegram_bot_token else "chat")
+    command = args.command or ("run" if settings.telegram_bot_token or settings.matrix_enabled else "chat")
     configure_logging(logging.WARNING if command == "chat" else logging.INFO, secret_values(settings))
     if command == "migrate":
         migrate(settings)

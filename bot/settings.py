@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 TELEGRAM_BASE_FILE_URL = "https://api.telegram.org/file/bot"
+MATRIX_ID = re.compile(r"@[^:\s]+:[^\s]+")
 
 
 class AiProvider(StrEnum):
@@ -52,6 +53,12 @@ class Settings(BaseSettings):
     aimtrack_webhook_secret: SecretStr | None = None
     aimtrack_listen: str = "0.0.0.0:8443"
     aimtrack_jobs_at_start: bool = False  # also run the daily/weekly jobs at start (still once per period)
+    matrix_homeserver: str | None = None  # e.g. https://matrix.example.org
+    matrix_user_id: str | None = None  # the bot's own account, e.g. @aimtrack:example.org
+    matrix_access_token: SecretStr | None = None
+    matrix_password: SecretStr | None = None  # instead of a token: the bot logs in at start
+    aimtrack_allowed_matrix_users: Annotated[frozenset[str], NoDecode] = frozenset()
+    aimtrack_max_upload_mb: float = Field(default=20.0, gt=0)  # the largest photo or file taken from Matrix
 
     @field_validator("aimtrack_allowed_users", mode="before")
     @classmethod
@@ -66,6 +73,24 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in parts)
         return value
 
+    @field_validator("aimtrack_allowed_matrix_users", mode="before")
+    @classmethod
+    def _split_matrix_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            for part in parts:
+                if not MATRIX_ID.fullmatch(part):
+                    raise ValueError(f"{part!r} is not a Matrix user id (expected @name:server, ...)")
+            return frozenset(parts)
+        return value
+
+    @field_validator("matrix_user_id")
+    @classmethod
+    def _check_matrix_id(cls, value: str | None) -> str | None:
+        if value is not None and not MATRIX_ID.fullmatch(value):
+            raise ValueError(f"{value!r} is not a Matrix user id (expected @name:server)")
+        return value
+
     @field_validator("aimtrack_listen")
     @classmethod
     def _check_listen(cls, value: str) -> str:
@@ -74,7 +99,16 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not HOST:PORT")
         return value
 
-    @field_validator("telegram_bot_token", "anthropic_api_key", "aimtrack_webhook_secret", mode="before")
+    @field_validator(
+        "telegram_bot_token",
+        "anthropic_api_key",
+        "aimtrack_webhook_secret",
+        "matrix_access_token",
+        "matrix_password",
+        "matrix_homeserver",
+        "matrix_user_id",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -94,6 +128,12 @@ class Settings(BaseSettings):
         if self.database_url is None:
             self.database_url = f"sqlite+aiosqlite:///{self.aimtrack_data_dir.resolve() / 'aimtrack.db'}"
         return self
+
+    @property
+    def matrix_enabled(self) -> bool:
+        """The bot serves Matrix: a homeserver, its account, and a token or a password are set."""
+        credentials = self.matrix_access_token or self.matrix_password
+        return bool(self.matrix_homeserver and self.matrix_user_id and credentials)
 
     @property
     def listen_host(self) -> str:

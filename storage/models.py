@@ -437,3 +437,34 @@ class JobRun(Base):
     period: Mapped[str] = mapped_column(String(16), doc="the day (2026-11-22) or the ISO week (2026-W47)")
     runner: Mapped[str] = mapped_column(String(NAME_LENGTH), doc="host and process id that ran it")
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class MatrixAccount(Base):
+    """A Matrix user of the bot: the user id their logbook is kept under (a Telegram user's own id once
+    linked) and the room the bot answers them in."""
+
+    __tablename__ = "matrix_accounts"
+
+    matrix_id: Mapped[str] = mapped_column(String(255), primary_key=True, doc="@name:server")
+    user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    room_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class MatrixSync(Base):
+    """Where the bot's Matrix account has read up to: the sync token of the last batch fully handled."""
+
+    __tablename__ = "matrix_sync"
+
+    account: Mapped[str] = mapped_column(String(255), primary_key=True, doc="the bot's Matrix id")
+    next_batch: Mapped[str] = mapped_column(Text)
+
+
+class MatrixLinkCode(Base):
+    """A one-time code a Telegram user got with /link: sent from Matrix, it links that account to theirs."""
+
+    __tablename__ = "matrix_link_codes"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, doc="the Telegram user whose logbook the code opens")
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -26,6 +26,8 @@ from storage.models import (
     GearItem,
     GearJourney,
     GearJourneyItem,
+    MatrixAccount,
+    MatrixLinkCode,
     PersistedData,
     SessionWeaponEntry,
     ShootingSession,
@@ -49,10 +51,12 @@ USER_MODELS: tuple[type[Base], ...] = (
     Weapon,
     ConversationState,
     PersistedData,
+    MatrixLinkCode,
+    MatrixAccount,
     User,
 )
 # Tables that hold no user's data (the bot's own bookkeeping); a new table must be listed in one of the two.
-NOT_USER_TABLES: frozenset[str] = frozenset({"job_runs"})
+NOT_USER_TABLES: frozenset[str] = frozenset({"job_runs", "matrix_sync"})
 
 Row = dict[str, Any]
 
@@ -79,6 +83,8 @@ def _conditions(user_id: int) -> dict[type[Base], ColumnElement[bool]]:
         # Narrowed by the key's text here, then exactly by its last element in `_conversation_ids`.
         ConversationState: ConversationState.key.like(f"%{user_id}]"),
         PersistedData: and_(PersistedData.scope.in_(("user", "chat")), PersistedData.owner_id == user_id),
+        MatrixAccount: MatrixAccount.user_id == user_id,
+        MatrixLinkCode: MatrixLinkCode.user_id == user_id,
     }
 
 

@@ -31,6 +31,8 @@ from storage.models import (
     GearItem,
     GearJourney,
     GearJourneyItem,
+    MatrixAccount,
+    MatrixLinkCode,
     PersistedData,
     SessionWeaponEntry,
     ShootingSession,
@@ -100,6 +102,13 @@ async def seed_everything(db: Database, data_dir: Path, user_id: int, tag: str) 
                 ),
                 PersistedData(scope="user", owner_id=user_id, data={"draft": f"{tag} draft"}),
                 PersistedData(scope="chat", owner_id=user_id, data={"note": f"{tag} chat"}),
+                # On Matrix too, with a link code not used yet.
+                MatrixAccount(matrix_id=f"@{tag.lower()}:example.org", user_id=user_id, room_id=f"!{tag}:x"),
+                MatrixLinkCode(
+                    code=f"{user_id:08d}"[-8:],
+                    user_id=user_id,
+                    expires_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+                ),
             ]
         )
 

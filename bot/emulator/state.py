@@ -528,6 +528,7 @@ class EmulatorState:
         self.calls: list[tuple[str, JSONDict]] = []
         self.errors: list[tuple[str, JSONDict, ApiError]] = []
         self.listeners: list[MessageListener] = []
+        self.answer_listeners: list[Callable[[int, JSONDict], None]] = []  # (chat id, answerCallbackQuery)
         self.in_flight = 0  # API calls being served, getUpdates excluded
         # Seconds every call but getUpdates takes before it is served: the distance to Telegram's servers,
         # which the loopback does not have (benchmarks/load.py compares processing with and without it).
@@ -751,6 +752,8 @@ class EmulatorState:
             raise bad_request(QUERY_TOO_OLD)
         query.answered = True
         query.chat.callback_answers.append(params)
+        for listener in self.answer_listeners:
+            listener(query.chat.id, params)
         self._touch()
 
     # updates
@@ -762,6 +765,11 @@ class EmulatorState:
         self._last_update_id += 1
         self.updates.append({"update_id": self._last_update_id, **payload})
         self._touch()
+
+    @property
+    def last_update_id(self) -> int:
+        """The id of the newest update queued so far (0: none yet)."""
+        return self._last_update_id
 
     def confirm_delivered(self, update_id: int) -> None:
         """A webhook accepted this update: forget it, as a getUpdates offset past it would."""

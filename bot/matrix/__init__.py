@@ -1,0 +1,87 @@
+"""The Matrix transport: `serve_matrix` runs the bot for Matrix users (see bot/matrix/bridge.py)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.app import build_application
+from bot.emulator import BotApiEmulator
+from bot.matrix.bridge import MatrixBridge
+from storage import matrix as accounts
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from nio import AsyncClient
+
+    from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+BRIDGE_TOKEN = "1:matrix-bridge"  # the in-process Bot API's token: never leaves this process
+
+
+async def login(settings: Settings) -> AsyncClient:
+    """A matrix-nio client for the bot's account: its access token, or a password login."""
+    from nio import AsyncClient, AsyncClientConfig, LoginResponse
+
+    assert settings.matrix_homeserver and settings.matrix_user_id
+    config = AsyncClientConfig(encryption_enabled=False, store_sync_tokens=False)
+    client = AsyncClient(settings.matrix_homeserver, settings.matrix_user_id, config=config)
+    if settings.matrix_access_token is not None:
+        client.access_token = settings.matrix_access_token.get_secret_value()
+        client.user_id = settings.matrix_user_id
+        return client
+    assert settings.matrix_password is not None
+    response = await client.login(settings.matrix_password.get_secret_value(), device_name="AimTrack")
+    if not isinstance(response, LoginResponse):
+        await client.close()
+        raise RuntimeError(f"Matrix login as {settings.matrix_user_id} failed: {response.message}")
+    return client
+
+
+async def serve_matrix(settings: Settings, *, jobs_here: bool = True) -> None:
+    """Serve the allowed Matrix users until cancelled."""
+    emulator = BotApiEmulator(token=BRIDGE_TOKEN, bot_username="aimtrack_matrix_bot")
+    await emulator.start()
+    db = Database(str(settings.database_url))
+    try:
+        ids = {}
+        async with db.session() as session:
+            for matrix_id in sorted(settings.aimtrack_allowed_matrix_users):
+                ids[matrix_id] = (await accounts.ensure_account(session, matrix_id)).user_id
+        bridge_settings = settings.model_copy(
+            update={
+                "telegram_base_url": emulator.base_url,
+                "telegram_base_file_url": emulator.base_file_url,
+                "aimtrack_allowed_users": frozenset(),  # Telegram's list: Matrix users come in as `extra`
+            }
+        )
+        application = build_application(
+            bridge_settings, token=BRIDGE_TOKEN, extra_users=ids.values(), database=db, jobs_here=jobs_here
+        )
+        for matrix_id, user_id in ids.items():  # their chats exist, so jobs can reach them after a restart
+            emulator.user(user_id, first_name=matrix_id[1:].split(":", 1)[0], language_code=None)
+        client = await login(settings)
+        try:
+            async with application:
+                await application.start()
+                await application.updater.start_polling(poll_interval=0, timeout=10)
+                bridge = MatrixBridge(
+                    client,
+                    db,
+                    emulator,
+                    application,
+                    settings.aimtrack_allowed_matrix_users,
+                    int(settings.aimtrack_max_upload_mb * 2**20),
+                )
+                logger.info("Serving Matrix as %s", settings.matrix_user_id)
+                try:
+                    await bridge.run()
+                finally:
+                    await application.updater.stop()
+                    await application.stop()
+        finally:
+            await client.close()
+    finally:
+        await emulator.stop()

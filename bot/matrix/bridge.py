@@ -1,0 +1,443 @@
+"""The bot on Matrix: each allowed user's room talks to the same Application that serves Telegram.
+
+The handlers and flows speak the Bot API. Rather than keep a second copy of every flow, the Matrix side runs
+the same Application against the in-process Bot API (`bot/emulator`, as the terminal chat does), one
+emulated private chat per Matrix user:
+
+- a Matrix message becomes that user's message (`!log` and `/log` are both the command), a photo or file
+  their photo or document, a location their location;
+- a number (`3`, `3d`, `3r`), an option's text, or a reaction with a keycap emoji becomes the tap on the
+  button it names (`bot/matrix/choices.py`);
+- what the bot sends comes back as a Matrix message with its keyboard as numbered lines, an edit as an
+  `m.replace` of it, a document as `m.file`, a photo as `m.image`, a tap's short answer as an `m.notice`.
+
+The sync token is saved once every update of its batch has been handled and written, so a restart
+neither loses a message (the batch is fetched again) nor, outside that instant, repeats one. Encrypted
+rooms get a notice: the bot reads unencrypted rooms only (or sits behind an E2EE proxy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import io
+import logging
+import re
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot import i18n
+from bot.emulator.driver import MessageView
+from bot.matrix.choices import KEYCAPS, Menu, menu
+from handlers.packing_list import LABEL_ONLY
+from services import linking
+from storage import matrix as accounts
+from storage.db import Database
+from storage.user_data import count_rows
+from storage.users import get_user
+
+if TYPE_CHECKING:
+    from nio import AsyncClient, SyncResponse
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.app import AimTrackApplication
+    from bot.emulator import BotApiEmulator, EmulatedUser
+
+logger = logging.getLogger(__name__)
+
+SYNC_TIMEOUT_MS = 30_000
+RETRY_S = (1, 2, 5, 10, 30)  # waits after failed syncs, the last one repeated
+INERT = frozenset({LABEL_ONLY})  # buttons that only show a label (a category's heading, the page counter)
+_PACKING_KEY = re.compile(r"\s*\d{1,3}\s*[dr]\s*", re.IGNORECASE)
+_LINK = re.compile(r"[!/]link(?:\s+(.*))?", re.IGNORECASE | re.DOTALL)
+_BOOKKEEPING = frozenset({"users", "persisted_data", "conversation_states", "matrix_accounts"})
+_GEO = re.compile(r"geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")
+
+
+@dataclass
+class Shown:
+    """A bot message as shown in a room: its event, and the menu its numbers and reactions answer."""
+
+    room_id: str
+    event_id: str
+    chat_id: int
+    message_id: int
+    menu: Menu
+
+
+class MatrixBridge:
+    def __init__(
+        self,
+        client: AsyncClient,
+        db: Database,
+        emulator: BotApiEmulator,
+        application: AimTrackApplication,
+        allowed: frozenset[str],
+        max_upload_bytes: int,
+    ) -> None:
+        self.client = client
+        self.db = db
+        self.emulator = emulator
+        self.allowed = allowed
+        self.max_upload_bytes = max_upload_bytes
+        self._access = application.runtime.access
+        self._by_event: dict[str, Shown] = {}
+        self._by_message: dict[tuple[int, int], Shown] = {}
+        self._menus: dict[int, Shown] = {}  # chat -> its newest message with a menu
+        self._lists: dict[int, Shown] = {}  # chat -> its newest packing list
+        self._rooms: dict[int, str] = {}  # chat -> the room the bot answers in
+        self._outbox: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self._pending: set[int] = set()  # updates handed to the bot and not yet handled
+        self._checkpoints: deque[tuple[int, str]] = deque()  # (a batch's newest update id, its token)
+        self._saving: asyncio.Task[None] | None = None
+        emulator.on_bot_message(self._on_bot_message)
+        emulator.state.answer_listeners.append(self._on_answer)
+        application.after_update.append(self._on_handled)
+
+    # --- the sync loop -------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Sync until cancelled; each batch's events in order, its token saved once they are handled."""
+        from nio import SyncResponse
+
+        sender = asyncio.create_task(self._send_loop(), name="matrix-sender")
+        try:
+            async with self.db.session() as session:
+                token = await accounts.sync_token(session, self.client.user_id)
+            failures = 0
+            while True:
+                response = await self.client.sync(
+                    timeout=SYNC_TIMEOUT_MS, since=token, full_state=token is None
+                )
+                if not isinstance(response, SyncResponse):
+                    wait = RETRY_S[min(failures, len(RETRY_S) - 1)]
+                    failures += 1
+                    logger.warning("Matrix sync failed (%s); trying again in %s s", response, wait)
+                    await asyncio.sleep(wait)
+                    continue
+                failures = 0
+                await self.handle_sync(response, history=token is None)
+                token = response.next_batch
+                self._checkpoint(token)
+        finally:
+            sender.cancel()
+
+    async def handle_sync(self, response: SyncResponse, *, history: bool = False) -> None:
+        """Join the rooms allowed users invite the bot to; hand new events to the bot. With `history` (the
+        very first sync) the timelines are what happened before the bot ran, and are not answered."""
+        for room_id, invite in response.rooms.invite.items():
+            await self._on_invite(room_id, [event.source for event in invite.invite_state])
+        if history:
+            return
+        for room_id, room in response.rooms.join.items():
+            for event in room.timeline.events:
+                try:
+                    await self._on_event(room_id, event.source)
+                except Exception:
+                    logger.exception("A Matrix event could not be handled")
+
+    # --- invites and events ------------------------------------------------------------------------
+
+    async def _on_invite(self, room_id: str, state: list[dict[str, Any]]) -> None:
+        inviter = next(
+            (
+                event.get("sender")
+                for event in state
+                if event.get("type") == "m.room.member" and event.get("state_key") == self.client.user_id
+            ),
+            None,
+        )
+        if inviter in self.allowed:
+            await self.client.join(room_id)
+            encryption = await self.client.room_get_state_event(room_id, "m.room.encryption")
+            if getattr(encryption, "content", None):
+                await self._notice(room_id, await self._text(None, "matrix.encrypted"))
+        else:
+            logger.info("Ignored an invite from someone not allowed")
+
+    async def _on_event(self, room_id: str, event: dict[str, Any]) -> None:
+        sender = event.get("sender")
+        if sender == self.client.user_id or sender not in self.allowed:
+            return
+        kind, content = event.get("type"), event.get("content") or {}
+        if kind == "m.room.encrypted":
+            await self._notice(room_id, await self._text(None, "matrix.encrypted"))
+            return
+        if kind not in ("m.room.message", "m.reaction"):
+            return
+        user = await self._user(sender, room_id)
+        if kind == "m.reaction":
+            relation = content.get("m.relates_to") or {}
+            shown = self._by_event.get(relation.get("event_id", ""))
+            if shown is not None and shown.chat_id == user.id:
+                await self._tap(user, shown, relation.get("key", ""))
+            return
+        relation = content.get("m.relates_to") or {}
+        if relation.get("rel_type") == "m.replace":
+            return  # an edit of an earlier message: what it said was already answered
+        await self._on_message(room_id, sender, user, content)
+
+    async def _on_message(
+        self, room_id: str, sender: str, user: EmulatedUser, content: dict[str, Any]
+    ) -> None:
+        msgtype, body = content.get("msgtype"), str(content.get("body") or "")
+        if msgtype in ("m.text", "m.notice", "m.emote"):
+            await self._on_text(room_id, sender, user, body.strip())
+        elif msgtype in ("m.image", "m.file"):
+            data = await self._download(room_id, user, content)
+            if data is None:
+                return
+            if msgtype == "m.image":
+                await self._hand(user.send_photo(data))
+            else:
+                mimetype = (content.get("info") or {}).get("mimetype")
+                await self._hand(user.send_document(data, file_name=body or "file", mime_type=mimetype))
+        elif msgtype == "m.location" and (match := _GEO.match(str(content.get("geo_uri", "")))):
+            await self._hand(user.send_location(float(match[1]), float(match[2])))
+        else:
+            await self._notice(room_id, await self._text(user.id, "matrix.unsupported"))
+
+    async def _on_text(self, room_id: str, sender: str, user: EmulatedUser, text: str) -> None:
+        if not text:
+            return
+        if link := _LINK.fullmatch(text):
+            await self._link(room_id, sender, user, link[1] or "")
+            return
+        if text.startswith("!") and len(text) > 1:
+            await self._hand(user.send_text("/" + text[1:]))
+            return
+        if not text.startswith(("/", "'")):
+            shown = self._menus.get(user.id)
+            if shown is not None and shown.menu.pick(text) is not None:
+                await self._tap(user, shown, text)
+                return
+            packing = self._lists.get(user.id)
+            if packing is not None and _PACKING_KEY.fullmatch(text) and packing.menu.pick(text) is not None:
+                await self._tap(user, packing, text)
+                return
+        await self._hand(user.send_text(text.removeprefix("'")))
+
+    async def _link(self, room_id: str, sender: str, user: EmulatedUser, typed: str) -> None:
+        """`!link CODE`: from now on this Matrix account keeps the logbook of the Telegram user who got it."""
+        if not typed.strip():
+            await self._notice(room_id, await self._text(user.id, "matrix.link_how"))
+            return
+        async with self.db.session() as session:
+            matrix_only = user.id >= accounts.FIRST_MATRIX_USER_ID  # a linked logbook stays on Telegram
+            if matrix_only and await _keeps_a_logbook(session, user.id):
+                answer = "matrix.link_has_data"
+            elif (owner := await linking.redeem(session, typed, dt.datetime.now(dt.UTC))) is None:
+                answer = "matrix.link_unknown"
+            elif not await accounts.link_account(session, sender, owner):
+                answer = "matrix.link_taken"
+            else:
+                answer = "matrix.link_done"
+                self._forget(user.id)
+        if answer == "matrix.link_done":
+            linked = await self._user(sender, room_id)
+            await self._notice(room_id, await self._text(linked.id, answer))
+        else:
+            await self._notice(room_id, await self._text(user.id, answer))
+
+    def _forget(self, chat_id: int) -> None:
+        """What the bridge remembers of a chat that is no longer this person's."""
+        self._rooms.pop(chat_id, None)
+        self._menus.pop(chat_id, None)
+        self._lists.pop(chat_id, None)
+
+    async def _tap(self, user: EmulatedUser, shown: Shown, answer: str) -> None:
+        choice = shown.menu.pick(answer)
+        if choice is not None and shown.message_id in self.emulator.state.chats[user.id].messages:
+            await self._hand(user.tap(shown.message_id, data=choice.data))
+
+    async def _hand(self, act: Awaitable[object]) -> None:
+        """Give the bot an update, and remember that its batch is not done until the bot has handled it."""
+        before = self.emulator.state.last_update_id
+        await act
+        if (update_id := self.emulator.state.last_update_id) > before:
+            self._pending.add(update_id)
+
+    async def _user(self, matrix_id: str, room_id: str) -> EmulatedUser:
+        async with self.db.session() as session:
+            account = await accounts.ensure_account(session, matrix_id, room_id)
+        self._rooms[account.user_id] = room_id
+        self._access.extra |= {account.user_id}  # the bridge let them in: they are an allowed Matrix user
+        name = matrix_id[1:].split(":", 1)[0]
+        return self.emulator.user(account.user_id, first_name=name or "Matrix", language_code=None)
+
+    async def _download(self, room_id: str, user: EmulatedUser, content: dict[str, Any]) -> bytes | None:
+        limit_mb = f"{self.max_upload_bytes / 2**20:g}"
+        size = (content.get("info") or {}).get("size")
+        if isinstance(size, int) and size > self.max_upload_bytes:
+            text = await self._text(
+                user.id, "matrix.too_big", size_mb=f"{size / 2**20:.1f}", limit_mb=limit_mb
+            )
+            await self._notice(room_id, text)
+            return None
+        response = await self.client.download(mxc=str(content.get("url", "")))
+        body = getattr(response, "body", None)
+        if not isinstance(body, bytes):
+            await self._notice(room_id, await self._text(user.id, "matrix.download_failed"))
+            return None
+        if len(body) > self.max_upload_bytes:
+            text = await self._text(
+                user.id, "matrix.too_big", size_mb=f"{len(body) / 2**20:.1f}", limit_mb=limit_mb
+            )
+            await self._notice(room_id, text)
+            return None
+        return body
+
+    # --- what the bot sends ------------------------------------------------------------------------
+
+    def _on_bot_message(self, chat_id: int, view: MessageView, edited: bool) -> None:
+        self._outbox.put_nowait(lambda: self._show(chat_id, view, edited))
+
+    def _on_answer(self, chat_id: int, answer: dict[str, Any]) -> None:
+        if text := answer.get("text"):
+            room_id = self._rooms.get(chat_id)
+            if room_id is not None:
+                self._outbox.put_nowait(lambda: self._notice(room_id, str(text)))
+
+    async def _send_loop(self) -> None:
+        """Send in the order the bot spoke, one at a time, so an edit never overtakes its message."""
+        while True:
+            send = await self._outbox.get()
+            try:
+                await send()
+            except Exception:
+                logger.exception("A message could not be sent to Matrix")
+
+    async def _show(self, chat_id: int, view: MessageView, edited: bool) -> None:
+        room_id = self._rooms.get(chat_id) or await self._room_of(chat_id)
+        if room_id is None:
+            return
+        shown_menu = menu(view.buttons, INERT)
+        earlier = self._by_message.get((chat_id, view.message_id))
+        if edited and earlier is not None:
+            content = _text_content(view, shown_menu)
+            await self.client.room_send(
+                room_id,
+                "m.room.message",
+                {
+                    **content,
+                    "body": f"* {content['body']}",
+                    "m.new_content": content,
+                    "m.relates_to": {"rel_type": "m.replace", "event_id": earlier.event_id},
+                },
+            )
+            earlier.menu = shown_menu
+            return
+        if view.document is not None:
+            document = view.document
+            await self._upload(room_id, "m.file", document.data, document.name or "file", document.mime)
+        elif view.photo is not None:
+            await self._upload(room_id, "m.image", view.photo, f"photo-{view.message_id}.jpg", "image/jpeg")
+        if not shown_menu:
+            self._menus.pop(chat_id, None)  # numbers now answer the newest question, not an older menu
+        if not (view.text or view.caption or shown_menu):
+            return
+        response = await self.client.room_send(room_id, "m.room.message", _text_content(view, shown_menu))
+        event_id = getattr(response, "event_id", None)
+        if event_id is None:
+            logger.warning("Matrix refused a message: %s", response)
+            return
+        shown = Shown(room_id, event_id, chat_id, view.message_id, shown_menu)
+        self._by_event[event_id] = self._by_message[chat_id, view.message_id] = shown
+        if shown_menu:
+            self._menus[chat_id] = shown
+            if any(choice.data.startswith("pk:") for choice in shown_menu.choices):
+                self._lists[chat_id] = shown
+            for keycap in KEYCAPS[: shown_menu.numbers]:
+                await self.client.room_send(
+                    room_id,
+                    "m.reaction",
+                    {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": keycap}},
+                )
+
+    async def _upload(self, room_id: str, msgtype: str, data: bytes, name: str, mime: str | None) -> None:
+        mime = mime or "application/octet-stream"
+        uploaded, _ = await self.client.upload(
+            io.BytesIO(data), content_type=mime, filename=name, filesize=len(data)
+        )
+        url = getattr(uploaded, "content_uri", None)
+        if url is None:
+            logger.warning("Matrix refused an upload: %s", uploaded)
+            return
+        content = {
+            "msgtype": msgtype,
+            "body": name,
+            "url": url,
+            "info": {"size": len(data), "mimetype": mime},
+        }
+        await self.client.room_send(room_id, "m.room.message", content)
+
+    async def _notice(self, room_id: str, text: str) -> None:
+        await self.client.room_send(room_id, "m.room.message", {"msgtype": "m.notice", "body": text})
+
+    async def _room_of(self, chat_id: int) -> str | None:
+        async with self.db.session() as session:
+            account = await accounts.account_of_user(session, chat_id)
+        if account is None or account.room_id is None:
+            return None
+        self._rooms[chat_id] = account.room_id
+        return account.room_id
+
+    async def _text(self, user_id: int | None, key: str, **values: object) -> str:
+        language = None
+        if user_id is not None:
+            async with self.db.session() as session:
+                user = await get_user(session, user_id)
+            language = user.language if user else None
+        return i18n.translate(i18n.resolve_language(language, None), key, **values)
+
+    # --- the sync checkpoint -----------------------------------------------------------------------
+
+    def _checkpoint(self, token: str) -> None:
+        self._checkpoints.append((self.emulator.state.last_update_id, token))
+        self._save_done()
+
+    def _on_handled(self, update: object) -> None:
+        self._pending.discard(getattr(update, "update_id", -1))
+        self._save_done()
+
+    def _save_done(self) -> None:
+        """Save the newest token whose batch's updates have all been handled."""
+        oldest_pending = min(self._pending, default=None)
+        token = None
+        while self._checkpoints and (oldest_pending is None or self._checkpoints[0][0] < oldest_pending):
+            token = self._checkpoints.popleft()[1]
+        if token is not None:
+            previous = self._saving
+            self._saving = asyncio.get_running_loop().create_task(self._save(token, previous))
+
+    async def _save(self, token: str, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)  # tokens are saved in order
+        async with self.db.session() as session:
+            await accounts.save_sync_token(session, self.client.user_id, token)
+
+
+async def _keeps_a_logbook(session: AsyncSession, user_id: int) -> bool:
+    """Whether the user has stored anything beyond their account and the bot's bookkeeping."""
+    counts = await count_rows(session, user_id)
+    return any(count for table, count in counts.items() if table not in _BOOKKEEPING)
+
+
+def _text_content(view: MessageView, shown: Menu) -> dict[str, Any]:
+    """The message's text (its HTML kept for clients that show it) and its menu as numbered lines."""
+    text = view.text or view.caption or ""
+    raw = view.raw_text if view.raw_text and view.raw_text != text else html.escape(text)
+    lines = list(shown.lines)
+    body = "\n".join([text, "", *lines]) if lines and text else "\n".join([text, *lines])
+    formatted = raw.replace("\n", "<br>")
+    if lines:
+        formatted += "<br><br>" + "<br>".join(html.escape(line) for line in lines)
+    return {
+        "msgtype": "m.text",
+        "body": body,
+        "format": "org.matrix.custom.html",
+        "formatted_body": formatted,
+    }
