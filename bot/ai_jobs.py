@@ -94,10 +94,13 @@ async def _resume_pending(context: ContextTypes.DEFAULT_TYPE) -> None:
     async with context.application.runtime.db.session() as session:
         reflections = await store.pending_reflections(session)
         insights = await store.pending_insights(session)
+    audience = context.application.runtime.audience  # a row of the other transport's user is its to resume
     for row_id, user_id in reflections:
-        _schedule(context.application, "ref", row_id, user_id)
+        if audience.reaches(user_id):
+            _schedule(context.application, "ref", row_id, user_id)
     for row_id, user_id in insights:
-        _schedule(context.application, "wpn", row_id, user_id)
+        if audience.reaches(user_id):
+            _schedule(context.application, "wpn", row_id, user_id)
 
 
 async def _run_job(context: ContextTypes.DEFAULT_TYPE) -> None:

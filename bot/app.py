@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from bot import ai_jobs, gear_jobs, i18n, jobs
 from bot.access import AccessControl, gate
+from bot.audience import EVERYONE, Audience
 from bot.persistence import DatabasePersistence, Memory
 from bot.settings import Geocoder as GeocoderChoice
 from bot.settings import Settings, WeatherProvider
@@ -69,6 +70,7 @@ class Runtime:
     geocoder: Geocoder
     weather: OpenMeteo | None  # None: WEATHER_PROVIDER=manual, always ask the user
     coach: ShooterCoach
+    audience: Audience = EVERYONE  # whom the scheduled jobs write to (Telegram and Matrix side by side)
 
 
 class AimTrackApplication(Application):
@@ -125,11 +127,10 @@ def build_application(
     token: str | None = None,
     extra_users: Iterable[int] = (),
     database: Database | None = None,
-    jobs_here: bool = True,
+    audience: Audience = EVERYONE,
 ) -> AimTrackApplication:
     """Build the bot. `token` overrides the configured one (the terminal chat uses the emulator's);
-    without `jobs_here` the scheduled jobs are left to another Application of this process (Telegram's,
-    when Matrix runs beside it), which delivers to its own users."""
+    `audience` narrows whom its jobs write to when another transport serves the others (bot/audience.py)."""
     bot_token = token or (
         settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     )
@@ -161,12 +162,12 @@ def build_application(
             else None
         ),
         coach=ai_jobs.build_coach(settings, db),
+        audience=audience,
     )
     register_handlers(application)
-    if jobs_here:
-        jobs.schedule(application)
-        gear_jobs.schedule(application)
-        ai_jobs.schedule(application)
+    jobs.schedule(application)
+    gear_jobs.schedule(application)
+    ai_jobs.schedule(application)
     return application
 
 

@@ -92,15 +92,20 @@ def run(settings: Settings) -> int:
 
 
 def _serve_matrix_beside(application: Application, settings: Settings) -> None:
-    """Matrix as a task of the Telegram application's event loop; Telegram's side runs the jobs."""
+    """Matrix as a task of the Telegram application's event loop; each side's jobs write to its own users."""
+    from bot.audience import MATRIX_SIDE, TELEGRAM_SIDE
     from bot.matrix import serve_matrix
+
+    application.runtime.audience = TELEGRAM_SIDE
 
     def ended(task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             logger.error("Matrix stopped; Telegram goes on", exc_info=task.exception())
 
     async def start(app: Application) -> None:
-        task = asyncio.get_running_loop().create_task(serve_matrix(settings, jobs_here=False), name="matrix")
+        task = asyncio.get_running_loop().create_task(
+            serve_matrix(settings, audience=MATRIX_SIDE), name="matrix"
+        )
         task.add_done_callback(ended)
         app.bot_data["matrix"] = task
 

@@ -19,6 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import i18n, job_runs
+from bot.audience import EVERYONE, Audience
 from handlers.context import BotContext
 from handlers.packing_list import regen_callback
 from handlers.texts import render
@@ -74,13 +75,17 @@ def recheck_texts(
     return texts
 
 
-async def recheck_journeys(db: Database, weather: OpenMeteo, bot: Bot, *, today: dt.date) -> int:
+async def recheck_journeys(
+    db: Database, weather: OpenMeteo, bot: Bot, *, today: dt.date, audience: Audience = EVERYONE
+) -> int:
     """Check every journey that ends within the forecast window and was planned without a forecast;
     returns how many messages were sent."""
     async with db.session() as session:
         journeys = await journeys_ending_between(session, today, today + dt.timedelta(days=FORECAST_DAYS - 1))
     sent = 0
     for journey in journeys:
+        if not audience.reaches(journey.user_id):
+            continue
         stored = WeatherForecast.from_json(journey.weather)
         if stored is not None and stored.source not in RECHECKED_SOURCES:
             continue
@@ -131,9 +136,11 @@ async def daily_recheck(context: BotContext) -> None:
     if runtime.weather is None:  # WEATHER_PROVIDER=manual: there is no forecast to compare with
         return
     now = local_now(DEFAULT_TIME_ZONE)
-    if not await job_runs.claim(runtime.db, RECHECK_JOB, job_runs.day(now)):
+    if not await job_runs.claim(runtime.db, runtime.audience.job(RECHECK_JOB), job_runs.day(now)):
         return
-    sent = await recheck_journeys(runtime.db, runtime.weather, context.bot, today=now.date())
+    sent = await recheck_journeys(
+        runtime.db, runtime.weather, context.bot, today=now.date(), audience=runtime.audience
+    )
     logger.info("Weather re-check of journeys: %d message(s) sent", sent)
 
 

@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import i18n, job_runs
+from bot.audience import EVERYONE, Audience
 from handlers.attendance import reminder_text
 from handlers.context import BotContext
 from services.attendance import RECENT_WEEKS, first_relevant_day, recent_pace, reminder_due
@@ -38,17 +39,22 @@ def schedule(application: Application) -> None:
 
 async def weekly_attendance_reminders(context: BotContext) -> None:
     """Once a week across every bot process (bot/job_runs.py)."""
-    db = context.app.runtime.db
-    if await job_runs.claim(db, REMINDER_JOB, job_runs.week(local_now(DEFAULT_TIME_ZONE))):
-        await send_attendance_reminders(db, context.bot)
+    runtime = context.app.runtime
+    week = job_runs.week(local_now(DEFAULT_TIME_ZONE))
+    if await job_runs.claim(runtime.db, runtime.audience.job(REMINDER_JOB), week):
+        await send_attendance_reminders(runtime.db, context.bot, audience=runtime.audience)
 
 
-async def send_attendance_reminders(db: Database, bot: Bot, *, now: dt.datetime | None = None) -> list[int]:
+async def send_attendance_reminders(
+    db: Database, bot: Bot, *, now: dt.datetime | None = None, audience: Audience = EVERYONE
+) -> list[int]:
     """Warn each user with reminders on whose pace falls behind their renewal date; returns who was warned."""
     async with db.session() as session:
         users = await users_with_reminders(session)
     warned = []
     for user in users:
+        if not audience.reaches(user.id):
+            continue
         today = local_now(user.time_zone, now=now).date()
         async with db.session() as session:
             facts = await session_facts(session, user.id, first_relevant_day(today))

@@ -7,10 +7,12 @@ import datetime as dt
 import pytest
 
 from bot.app import AimTrackApplication
+from bot.audience import MATRIX_SIDE, TELEGRAM_SIDE
 from bot.emulator import BotApiEmulator
 from bot.jobs import REMINDER_JOB, send_attendance_reminders
 from services.preferences import zone_of
 from storage.db import Database
+from storage.matrix import FIRST_MATRIX_USER_ID
 from storage.models import Competition, ShootingSession, User
 from tests.conftest import ALICE, BOB
 
@@ -231,3 +233,25 @@ async def test_the_weekly_job_warns_only_users_behind_with_reminders_on(
     assert (await users[erik].next_message()).text.startswith("⏰ Herinnering schietbeurten")
     await emulator.settle()
     assert [len(users[user_id].messages) for user_id in (BOB, carol, dave)] == [0, 0, 0]
+
+
+async def test_beside_matrix_each_side_reminds_its_own_users_once(
+    bot: AimTrackApplication, emulator: BotApiEmulator, db: Database
+) -> None:
+    """Telegram's jobs write to Telegram ids (linked users too), Matrix's to Matrix-only users."""
+    sunday = dt.datetime(2026, 6, 14, 16, 0, tzinfo=dt.UTC)
+    today = sunday.date()
+    lagging = [*((days, NONE) for days in range(60, 70)), (3, NONE), (10, NONE)]
+    matrix_only = FIRST_MATRIX_USER_ID + 1
+    for user_id in (ALICE, matrix_only):
+        await add_user(db, user_id, attendance_reminders=True, renewal_date=today + dt.timedelta(weeks=10))
+        await add_sessions(db, user_id, lagging, today)
+        emulator.user(user_id)
+
+    assert await send_attendance_reminders(db, bot.bot, now=sunday, audience=TELEGRAM_SIDE) == [ALICE]
+    assert await send_attendance_reminders(db, bot.bot, now=sunday, audience=MATRIX_SIDE) == [matrix_only]
+    assert await send_attendance_reminders(db, bot.bot, now=sunday) == [ALICE, matrix_only]
+    assert (TELEGRAM_SIDE.job(REMINDER_JOB), MATRIX_SIDE.job(REMINDER_JOB)) == (
+        REMINDER_JOB,
+        f"{REMINDER_JOB}:matrix",
+    ), "each side claims its week under its own name, so both run"

@@ -152,6 +152,8 @@ async def test_an_allowed_invite_is_joined_a_strangers_ignored_and_start_answers
     assert "1. " in body(welcome), "the menu's buttons come as numbered lines"
     await alice.say("/help")
     assert "/log" in body(await alice.reply(bot.user_id))
+    await alice.say("How is my shooting going?")  # free text outside a flow: the coach answers
+    assert "You have not logged any sessions yet" in (await alice.said(bot.user_id, "sessions"))["body"]
 
     async with db.session() as session:
         users = (await session.scalars(select(User))).all()

@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.app import build_application
+from bot.audience import EVERYONE, Audience
 from bot.emulator import BotApiEmulator
 from bot.matrix.bridge import MatrixBridge
 from storage import matrix as accounts
@@ -40,8 +41,8 @@ async def login(settings: Settings) -> AsyncClient:
     return client
 
 
-async def serve_matrix(settings: Settings, *, jobs_here: bool = True) -> None:
-    """Serve the allowed Matrix users until cancelled."""
+async def serve_matrix(settings: Settings, *, audience: Audience = EVERYONE) -> None:
+    """Serve the allowed Matrix users until cancelled; beside Telegram, with `audience` MATRIX_SIDE."""
     emulator = BotApiEmulator(token=BRIDGE_TOKEN, bot_username="aimtrack_matrix_bot")
     await emulator.start()
     db = Database(str(settings.database_url))
@@ -58,7 +59,7 @@ async def serve_matrix(settings: Settings, *, jobs_here: bool = True) -> None:
             }
         )
         application = build_application(
-            bridge_settings, token=BRIDGE_TOKEN, extra_users=ids.values(), database=db, jobs_here=jobs_here
+            bridge_settings, token=BRIDGE_TOKEN, extra_users=ids.values(), database=db, audience=audience
         )
         for matrix_id, user_id in ids.items():  # their chats exist, so jobs can reach them after a restart
             emulator.user(user_id, first_name=matrix_id[1:].split(":", 1)[0], language_code=None)
