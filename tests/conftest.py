@@ -161,6 +161,10 @@ async def start_bot(data_dir: Path, database_url: str, emulator: BotApiEmulator)
     async def start(**overrides: object) -> AimTrackApplication:
         settings = make_settings(data_dir, emulator, **{"database_url": database_url, **overrides})
         application = build_application(settings)
+        # The bot reports each update it has handled, so `emulator.settle()` waits for the slow ones too.
+        emulator.state.handling = set()  # a restart forgets what the stopped bot had taken and not handled
+        state = emulator.state
+        application.after_update.append(lambda update: state.handled(getattr(update, "update_id", 0)))
         await application.initialize()
         await application.start()
         await application.updater.start_polling(poll_interval=0, timeout=1)

@@ -344,17 +344,30 @@ class BotApiEmulator:
             lambda chat_id, message, edited: callback(chat_id, message_view(self.state, message), edited)
         )
 
-    async def settle(self, idle: float = 0.15, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    async def settle(
+        self,
+        idle: float = 0.15,
+        timeout: float = 10.0,  # noqa: ASYNC109
+        *,
+        handled: bool = True,
+    ) -> None:
         """Waits until the bot has finished reacting.
 
-        That is: it has confirmed every update (its getUpdates offset is past them), no call is being
-        served, and no API call other than getUpdates has come in for ``idle`` seconds.
+        That is: it has confirmed every update (its getUpdates offset is past them) and, when it reports
+        them (``state.handling``), handled them; no call is being served, and no API call other than
+        getUpdates has come in for ``idle`` seconds. ``handled=False`` does not wait for updates a handler
+        holds on purpose (a test of slow chats).
         """
         state = self.state
         try:
             async with asyncio.timeout(timeout):
                 while True:
-                    await state.wait_for(lambda: not state.updates and state.in_flight == 0, None)
+                    await state.wait_for(
+                        lambda: (
+                            not state.updates and not (handled and state.handling) and state.in_flight == 0
+                        ),
+                        None,
+                    )
                     quiet = time.monotonic() - state.last_activity
                     if quiet >= idle:
                         return

@@ -530,6 +530,9 @@ class EmulatorState:
         self.listeners: list[MessageListener] = []
         self.answer_listeners: list[Callable[[int, JSONDict], None]] = []  # (chat id, answerCallbackQuery)
         self.in_flight = 0  # API calls being served, getUpdates excluded
+        # Updates not yet handled, for a bot that reports each one it has handled (`handled`); None: the bot
+        # does not, and `settle` can only go by its calls.
+        self.handling: set[int] | None = None
         # Seconds every call but getUpdates takes before it is served: the distance to Telegram's servers,
         # which the loopback does not have (benchmarks/load.py compares processing with and without it).
         self.round_trip = 0.0
@@ -764,7 +767,15 @@ class EmulatorState:
             return
         self._last_update_id += 1
         self.updates.append({"update_id": self._last_update_id, **payload})
+        if self.handling is not None:
+            self.handling.add(self._last_update_id)
         self._touch()
+
+    def handled(self, update_id: int) -> None:
+        """The bot has handled this update (and written what it changed)."""
+        if self.handling is not None:
+            self.handling.discard(update_id)
+            self._touch()
 
     @property
     def last_update_id(self) -> int:

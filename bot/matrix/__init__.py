@@ -43,6 +43,8 @@ async def login(settings: Settings) -> AsyncClient:
 
 async def serve_matrix(settings: Settings, *, audience: Audience = EVERYONE) -> None:
     """Serve the allowed Matrix users until cancelled; beside Telegram, with `audience` MATRIX_SIDE."""
+    if not settings.aimtrack_allowed_matrix_users:
+        logger.warning("AIMTRACK_ALLOWED_MATRIX_USERS is empty: the bot answers nobody on Matrix")
     emulator = BotApiEmulator(token=BRIDGE_TOKEN, bot_username="aimtrack_matrix_bot")
     await emulator.start()
     db = Database(str(settings.database_url))
