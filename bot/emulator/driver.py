@@ -252,8 +252,11 @@ class BotApiEmulator:
         bot_first_name: str = "AimTrack",
         files_dir: Path | None = None,
         port: int = 0,
+        first_id: int = 1,
     ) -> None:
-        self.state = EmulatorState(token, bot_username, bot_first_name, files_dir)
+        """`first_id`: where message ids start; a bridge that restarts starts past its earlier ones, so an
+        id the bot kept (a question to edit later) never names a newer message."""
+        self.state = EmulatorState(token, bot_username, bot_first_name, files_dir, first_id)
         self._server = BotApiServer(self.state)
         self._requested_port = port
         self._port: int | None = None

@@ -508,7 +508,12 @@ class EmulatorState:
     """All of Telegram that the bot can see through the Bot API, plus the bookkeeping tests assert on."""
 
     def __init__(
-        self, token: str, bot_username: str, bot_first_name: str, files_dir: Path | None = None
+        self,
+        token: str,
+        bot_username: str,
+        bot_first_name: str,
+        files_dir: Path | None = None,
+        first_id: int = 1,
     ) -> None:
         self.token = token
         self.bot_user: JSONDict = {
@@ -540,7 +545,7 @@ class EmulatorState:
         self.closed = False
         self._callback_queries: dict[str, _CallbackQuery] = {}
         self._faults: dict[str, deque[Fault | None]] = {}  # by lower-case method; None: answer normally
-        self._ids = itertools.count(1)
+        self._ids = itertools.count(first_id)  # message, file and query ids
         self._last_update_id = 0
         self._poll = 0  # which getUpdates request is the current one
         self._changed = asyncio.Event()

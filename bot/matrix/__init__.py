@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from bot.app import build_application
@@ -45,7 +46,10 @@ async def serve_matrix(settings: Settings, *, audience: Audience = EVERYONE) -> 
     """Serve the allowed Matrix users until cancelled; beside Telegram, with `audience` MATRIX_SIDE."""
     if not settings.aimtrack_allowed_matrix_users:
         logger.warning("AIMTRACK_ALLOWED_MATRIX_USERS is empty: the bot answers nobody on Matrix")
-    emulator = BotApiEmulator(token=BRIDGE_TOKEN, bot_username="aimtrack_matrix_bot")
+    # Ids from the clock in milliseconds: a restart starts past every id of the run before, unless that
+    # run made more than a thousand messages a second.
+    first_id = int(time.time() * 1000) % 10**13
+    emulator = BotApiEmulator(token=BRIDGE_TOKEN, bot_username="aimtrack_matrix_bot", first_id=first_id)
     await emulator.start()
     db = Database(str(settings.database_url))
     try:
