@@ -90,6 +90,15 @@ class _Snapshot:
     data: dict[Owner, str]
 
 
+@dataclass
+class _Changes:
+    states: list[tuple[str, ConversationKey, object]]
+    data: list[tuple[Owner, Data]]
+
+    def __bool__(self) -> bool:
+        return bool(self.states or self.data)
+
+
 class DatabasePersistence(BasePersistence[Data, Data, Data]):
     """Conversation states and user/chat data as JSON rows; bot data and callback data stay in memory."""
 
@@ -112,13 +121,14 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
                 await store.lock_owners(session, [owner for _, owner in scope.owners])
                 snapshot = await self._refresh(session, scope, memory)
                 yield
-                await self._write(session, scope, memory, snapshot)
+                await self._write(session, self._changes(scope, memory, snapshot))
             return
         async with self._db.session() as session:
             snapshot = await self._refresh(session, scope, memory)
         yield
-        async with self._db.session() as session:
-            await self._write(session, scope, memory, snapshot)
+        if changes := self._changes(scope, memory, snapshot):  # most taps change no state: no transaction
+            async with self._db.session() as session:
+                await self._write(session, changes)
 
     @staticmethod
     def _data_of(memory: Memory, owner: Owner) -> MutableMapping[int, Data]:
@@ -145,15 +155,25 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
             snapshot.data[owner] = _encoded(stored)
         return snapshot
 
-    async def _write(self, session: AsyncSession, scope: Scope, memory: Memory, snapshot: _Snapshot) -> None:
+    def _changes(self, scope: Scope, memory: Memory, snapshot: _Snapshot) -> _Changes:
+        """The conversation states and data of `scope` that differ from what was loaded."""
+        changes = _Changes([], [])
         for name, key in scope.conversations:
             state = memory.conversations[name].get(key)
             if _encoded(state) != snapshot.states[name, key]:
-                await store.save_conversation(session, name, key, state)
+                changes.states.append((name, key, state))
         for owner in scope.owners:
             data = dict(self._data_of(memory, owner).get(owner[1], {}))
             if _encoded(data) != snapshot.data[owner]:
-                await store.save_data(session, owner[0], owner[1], data)
+                changes.data.append((owner, data))
+        return changes
+
+    @staticmethod
+    async def _write(session: AsyncSession, changes: _Changes) -> None:
+        for name, key, state in changes.states:
+            await store.save_conversation(session, name, key, state)
+        for (scope, owner_id), data in changes.data:
+            await store.save_data(session, scope, owner_id, data)
 
     # --- PTB's interface ------------------------------------------------------------------------------
 
