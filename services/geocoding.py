@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
 
-from geopy.exc import GeopyError
-
 logger = logging.getLogger(__name__)
 
 MAX_RESULTS = 5
@@ -150,6 +148,8 @@ class NominatimGeocoder:
         self._lock = asyncio.Lock()
 
     async def search(self, query: str, limit: int = MAX_RESULTS) -> list[Place]:
+        from geopy.exc import GeopyError  # geopy imports aiohttp when it is installed: only when used
+
         key = (normalise(query), limit)
         if not key[0] or len(query) > MAX_QUERY_LENGTH:
             return []
