@@ -13,8 +13,9 @@ import io
 import itertools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attendance import (
@@ -31,7 +32,7 @@ from services.exports.pdf import FONT, document
 from services.preferences import format_day
 from services.validation import InvalidInput
 from storage.attendance import session_facts
-from storage.exports import sessions_between
+from storage.exports import session_rows_between
 from storage.models import Competition, SessionWeaponEntry, ShootingSession, User
 
 if TYPE_CHECKING:
@@ -196,13 +197,56 @@ async def collect(
 ) -> ExportData:
     """The user's sessions from `first` to `last` with the chosen weapons (None: all, retired included),
     and the dates the attendance figures need."""
-    rows = await sessions_between(session, user.id, first, last)
+    session_rows, entry_rows = await session_rows_between(session, user.id, first, last)
     since = min(first.replace(month=1, day=1), year_before(last))
     facts = tuple(
         (day, Competition(c)) for day, c in await session_facts(session, user.id, since) if day <= last
     )
-    sessions = tuple(s for row in rows if (s := export_session(row, weapon_ids)) is not None)
+    entries: dict[int, list[ExportEntry]] = {}
+    for session_id, *values in entry_rows:
+        entries.setdefault(session_id, []).append(ExportEntry(*values))
+    sessions = tuple(
+        s for row in session_rows if (s := _export_row(row, entries.get(row.id, []), weapon_ids)) is not None
+    )
     return ExportData(user.display_name, user.licence_number, first, last, sessions, facts)
+
+
+def _export_row(
+    row: Row[Any], entries: list[ExportEntry], weapon_ids: Collection[int] | None
+) -> ExportSession | None:
+    """`export_session` for a plain row of `session_rows_between`."""
+    chosen = tuple(e for e in entries if weapon_ids is None or e.weapon_id in weapon_ids)
+    if entries and not chosen:
+        return None
+    (
+        session_id,
+        day,
+        start,
+        end,
+        club,
+        location,
+        discipline,
+        competition,
+        weather,
+        ammo,
+        notes,
+        reflection,
+    ) = row
+    return ExportSession(
+        id=session_id,
+        date=day,
+        start_time=start,
+        end_time=end,
+        club=club,
+        location=location,
+        discipline=discipline,
+        competition=Competition(competition),
+        weather=weather,
+        ammo_brand=ammo,
+        notes=notes,
+        reflection=reflection,
+        entries=chosen,
+    )
 
 
 def weapon_totals(data: ExportData) -> list[WeaponTotal]:
