@@ -19,9 +19,10 @@ from benchmarks.harness import Figure, Profiler, mb, ms, now, percentile
 from bot.emulator import BotApiEmulator
 from bot.emulator.driver import EmulatedUser, MessageView
 from bot.emulator.state import StoredMessage
+from conversations.export import log_texts_in
 from services.coach.coach import ShooterCoach
 from services.coach.offline import OfflineProvider
-from services.exports.session_export import LogTexts, collect, log_csv, log_pdf
+from services.exports.session_export import collect, log_csv, log_pdf
 from storage.db import Database
 from storage.models import ShootingSession, User
 
@@ -30,28 +31,7 @@ YEARS = 5
 QUESTION = "How is my Glock 17 doing at 25 m this year?"
 PDF_LIMIT_S, CSV_LIMIT_S, PDF_SIZE_LIMIT = 3.0, 0.3, 5 * 2**20
 COACH_LIMIT_S = 0.1
-TEXTS = LogTexts(
-    language="en",
-    title="Shooting log",
-    shooter="Shooter: {name}",
-    licence="KNSA licence number: {number}",
-    licence_missing="not set",
-    period="Period: {first} – {last}",
-    columns=("Date", "Club / place", "Discipline", "Weapon", "Shots", "Ammo", "Distance", "Score", "Match"),
-    competition={"none": "no", "knsa": "yes, KNSA", "club": "yes, club"},
-    weapon_types={"pistol": "Pistol", "rifle": "Rifle"},
-    serial="SN {serial}",
-    totals_title="Totals per weapon",
-    totals_columns=("Weapon", "Sessions", "Shots"),
-    totals_all="All weapons",
-    attendance_title="Attendance",
-    attendance_days="Session days from {since} to {until}: {count} of {required}.",
-    attendance_year="{year}: KNSA matches {knsa} of {knsa_required}, club matches {club} of {club_required}.",
-    met="met",
-    not_met="not met",
-    disclaimer="This is a personal overview.",
-    page="page {page} of {pages}",
-)
+TEXTS = log_texts_in("en")
 
 
 def _with_document(message: StoredMessage) -> bool:

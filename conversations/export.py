@@ -16,6 +16,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
+from bot import i18n
 from conversations.common import conversation
 from handlers.context import BotContext
 from handlers.keyboards import grid, keyboard
@@ -189,12 +190,17 @@ async def choose_format(update: Update, context: BotContext) -> str | int:
 
 def log_texts(context: BotContext) -> LogTexts:
     """The PDF's words in the user's language; placeholders stay for the PDF code to fill."""
+    return log_texts_in(context.language)
+
+
+def log_texts_in(language: str) -> LogTexts:
+    """The PDF's words in `language` (also what benchmarks/history.py renders)."""
 
     def t(key: str) -> str:
-        return context.t(f"export.pdf.{key}")
+        return i18n.translate(language, f"export.pdf.{key}")
 
     return LogTexts(
-        language=context.language,
+        language=language,
         title=t("title"),
         shooter=t("shooter"),
         licence=t("licence"),
@@ -202,7 +208,7 @@ def log_texts(context: BotContext) -> LogTexts:
         period=t("period"),
         columns=tuple(t(column) for column in LOG_COLUMNS),
         competition={value: t(f"competition_{value}") for value in ("none", "knsa", "club")},
-        weapon_types={name: context.t(f"weapons.type.{name}") for name in WEAPON_TYPES},
+        weapon_types={name: i18n.translate(language, f"weapons.type.{name}") for name in WEAPON_TYPES},
         serial=t("serial"),
         totals_title=t("totals_title"),
         totals_columns=(t("totals_weapon"), t("totals_sessions"), t("totals_shots")),
