@@ -12,8 +12,10 @@ import pytest
 from bot.app import AimTrackApplication, build_application
 from bot.emulator import BotApiEmulator
 from bot.settings import Settings
+from services.preferences import local_now
 from storage.db import Database
 from storage.migrations import upgrade
+from tests.fakes.open_meteo import FakeOpenMeteo
 from tests.postgres import PostgresCluster, find_bin_dir
 
 BOT_TOKEN = "4242:emulated-token"
@@ -148,6 +150,17 @@ def make_settings(data_dir: Path, emulator: BotApiEmulator, **overrides: object)
     }
     values.update(overrides)
     return Settings(**values)
+
+
+@pytest.fixture
+async def open_meteo() -> AsyncIterator[FakeOpenMeteo]:
+    """A loopback Open-Meteo answering with Oslo's stored forecast, moved to run from today: cold (about
+    3 °C) with rain chances up to 70 %; no archive (climate) unless a test adds one."""
+    fake = FakeOpenMeteo()
+    fake.use("forecast", "forecast_oslo.json", starting=local_now(None).date())
+    await fake.start()
+    yield fake
+    await fake.stop()
 
 
 StartBot = Callable[..., Awaitable[AimTrackApplication]]

@@ -31,7 +31,7 @@ import sqlite3
 import string
 import traceback
 import zipfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -613,15 +613,6 @@ def stranger_files(data_dir: Path, mallory: Person) -> list[str]:
 
 
 # --- the test ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(name="open_meteo")
-async def open_meteo_fixture() -> AsyncIterator[FakeOpenMeteo]:
-    fake = FakeOpenMeteo()
-    fake.use("forecast", "forecast_oslo.json", starting=TODAY)
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 async def fuzz_bot(start_bot: StartBot, open_meteo: FakeOpenMeteo) -> AimTrackApplication:

@@ -7,7 +7,7 @@ passing on any day.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 import httpx
@@ -40,16 +40,6 @@ LOCKER: list[tuple[str, str | None, list[str] | None, float, int]] = [
     ("Rain jacket", None, ["rain-expected"], 0, 1),
     ("Colouring book", None, ["child-specific"], 0, 1),
 ]
-
-
-@pytest.fixture(name="open_meteo")
-async def open_meteo_fixture() -> AsyncIterator[FakeOpenMeteo]:
-    """Oslo's stored forecast, moved to run from today: cold (about 3 °C) with rain chances up to 70 %."""
-    fake = FakeOpenMeteo()
-    fake.use("forecast", "forecast_oslo.json", starting=TODAY)
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture(name="gear_bot")

@@ -117,15 +117,6 @@ async def test_a_failing_or_hanging_ai_blocks_nobody_and_recovers(
     assert "Keep your grip firm." in (await alice.ask("And now?", timeout=30)).text, "recovered"
 
 
-@pytest.fixture
-async def open_meteo() -> AsyncIterator[FakeOpenMeteo]:
-    fake = FakeOpenMeteo()
-    fake.use("forecast", "forecast_oslo.json", starting=TODAY)
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
 async def plan_journey(alice: EmulatedUser) -> None:
     """/journey to a shared location, tomorrow, one adult: the weather is fetched after "Done"."""
     await alice.ask("/journey", timeout=30)

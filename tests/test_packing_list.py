@@ -24,7 +24,6 @@ from tests.test_journeys import (
     journeys_of,
     labels,
     list_items,
-    open_meteo_fixture,  # noqa: F401 (a fixture)
     seed_journey,
     seed_locker,
 )
