@@ -7,7 +7,7 @@ from alembic import context
 from sqlalchemy import func, pool, select
 from sqlalchemy.engine import Connection
 
-from bot.settings import load_settings
+from core.settings import load_settings
 from storage.db import create_engine
 from storage.migrations import MIGRATIONS_LOCK
 from storage.models import Base

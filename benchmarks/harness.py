@@ -26,7 +26,7 @@ from bot.app import AimTrackApplication, build_application
 from bot.emulator import BotApiEmulator
 from bot.emulator.driver import EmulatedUser, MessageView, message_view
 from bot.emulator.state import ChatState, StoredMessage
-from bot.settings import AiProvider, Settings, WeatherProvider
+from core.settings import AiProvider, Settings, WeatherProvider
 from storage.db import Database
 from storage.migrations import upgrade
 

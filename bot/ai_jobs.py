@@ -19,8 +19,8 @@ from typing import Literal
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot import i18n
-from bot.settings import AiProvider, Settings
+from core import i18n
+from core.settings import AiProvider, Settings
 from handlers.keyboards import keyboard
 from services.coach.coach import ShooterCoach
 from services.coach.formatting import pack, to_messages
@@ -91,10 +91,10 @@ def _schedule(application: Application, kind: Kind, row_id: int, user_id: int, d
 
 
 async def _resume_pending(context: ContextTypes.DEFAULT_TYPE) -> None:
-    async with context.application.runtime.db.session() as session:
+    async with context.runtime.db.session() as session:
         reflections = await store.pending_reflections(session)
         insights = await store.pending_insights(session)
-    audience = context.application.runtime.audience  # a row of the other transport's user is its to resume
+    audience = context.runtime.audience  # a row of the other transport's user is its to resume
     for row_id, user_id in reflections:
         if audience.reaches(user_id):
             _schedule(context.application, "ref", row_id, user_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 import httpx
 from telegram import BotCommand, BotCommandScopeDefault, Update
@@ -20,15 +19,15 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import ai_jobs, gear_jobs, i18n, jobs
-from bot.access import AccessControl, gate
-from bot.audience import EVERYONE, Audience
+from bot import ai_jobs, gear_jobs, jobs
 from bot.persistence import DatabasePersistence, Memory
-from bot.settings import Geocoder as GeocoderChoice
-from bot.settings import Settings, WeatherProvider
 from bot.update_processor import PerChatUpdateProcessor
 from conversations import delete_me, export, journey, locker_item, log_session, weapon_form
 from conversations import settings as settings_conversation
+from core import i18n
+from core.access import AccessControl
+from core.audience import EVERYONE, Audience
+from core.settings import GeocoderBackend, Settings, WeatherProvider
 from handlers import (
     attendance,
     coach,
@@ -46,31 +45,20 @@ from handlers import (
     stats,
     weapons,
 )
-from handlers.context import BotContext
+from handlers.access import gate
+from handlers.context import RUNTIME, BotContext
 from handlers.errors import on_error
-from services.coach.coach import ShooterCoach
-from services.geocoding import Geocoder, NominatimGeocoder, OfflineGazetteer
+from services import accounts
+from services.geocoding import NominatimGeocoder, OfflineGazetteer
 from services.preferences import zone_of
+from services.runtime import Runtime
+from services.unit_of_work import UnitOfWork
 from services.weather import OpenMeteo
 from storage.db import Database
-from storage.users import claimed_owner_ids
 
 logger = logging.getLogger(__name__)
 
 GATE_GROUP = -1
-
-
-@dataclass
-class Runtime:
-    """What handlers need besides Telegram: reached through `BotContext`."""
-
-    settings: Settings
-    db: Database
-    access: AccessControl
-    geocoder: Geocoder
-    weather: OpenMeteo | None  # None: WEATHER_PROVIDER=manual, always ask the user
-    coach: ShooterCoach
-    audience: Audience = EVERYONE  # whom the scheduled jobs write to (Telegram and Matrix side by side)
 
 
 class AimTrackApplication(Application):
@@ -81,10 +69,14 @@ class AimTrackApplication(Application):
     behind one webhook URL continue each other's conversations.
     """
 
-    runtime: Runtime
     _memory: Memory | None = None
     # Called with each update once it is handled and its state written (the Matrix bridge's sync checkpoint).
     after_update: list[Callable[[object], None]]
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.bot_data[RUNTIME]
+        return runtime
 
     async def initialize(self) -> None:
         """PTB's initialize, then ours (`post_init` would only run under `run_polling`/`run_webhook`)."""
@@ -130,7 +122,7 @@ def build_application(
     audience: Audience = EVERYONE,
 ) -> AimTrackApplication:
     """Build the bot. `token` overrides the configured one (the terminal chat uses the emulator's);
-    `audience` narrows whom its jobs write to when another transport serves the others (bot/audience.py)."""
+    `audience` narrows whom its jobs write to when another transport serves the others (core/audience.py)."""
     bot_token = token or (
         settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     )
@@ -151,11 +143,13 @@ def build_application(
         .build()
     )
     application.after_update = []
-    application.runtime = Runtime(
+    application.bot_data[RUNTIME] = Runtime(
         settings=settings,
         db=db,
         access=AccessControl(settings.aimtrack_allowed_users, extra=extra_users),
-        geocoder=NominatimGeocoder() if settings.geocoder is GeocoderChoice.NOMINATIM else OfflineGazetteer(),
+        geocoder=(
+            NominatimGeocoder() if settings.geocoder is GeocoderBackend.NOMINATIM else OfflineGazetteer()
+        ),
         weather=(
             OpenMeteo(httpx.AsyncClient(timeout=10))
             if settings.weather_provider is WeatherProvider.OPEN_METEO
@@ -219,8 +213,7 @@ async def _set_up(application: AimTrackApplication) -> None:
     for language in i18n.LANGUAGES:
         if language != i18n.DEFAULT_LANGUAGE:
             await application.bot.set_my_commands(command_menu(language), language_code=language)
-    async with runtime.db.session() as session:
-        owners = await claimed_owner_ids(session)
+    owners = await accounts.owner_ids(UnitOfWork(runtime.db))
     access = runtime.access
     access.owners.update(owners)
     if owners or access.allowed_users:

@@ -16,7 +16,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import log_redaction
-from bot.settings import Settings, SettingsError, load_settings
+from core.settings import Settings, SettingsError, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +93,8 @@ def run(settings: Settings) -> int:
 
 def _serve_matrix_beside(application: Application, settings: Settings) -> None:
     """Matrix as a task of the Telegram application's event loop; each side's jobs write to its own users."""
-    from bot.audience import MATRIX_SIDE, TELEGRAM_SIDE
     from bot.matrix import serve_matrix
+    from core.audience import MATRIX_SIDE, TELEGRAM_SIDE
 
     application.runtime.audience = TELEGRAM_SIDE
 

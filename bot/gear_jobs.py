@@ -18,11 +18,12 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot import i18n, job_runs
-from bot.audience import EVERYONE, Audience
+from core import i18n
+from core.audience import EVERYONE, Audience
 from handlers.context import BotContext
 from handlers.packing_list import regen_callback
 from handlers.texts import render
+from services import job_runs
 from services.packing.conditions import GearProperty, WeatherForecast, WeatherSource
 from services.packing.journeys import (
     ListChanges,
@@ -131,8 +132,8 @@ async def _recheck(
 
 
 async def daily_recheck(context: BotContext) -> None:
-    """Once a day across every bot process (bot/job_runs.py)."""
-    runtime = context.app.runtime
+    """Once a day across every bot process (services/job_runs.py)."""
+    runtime = context.runtime
     if runtime.weather is None:  # WEATHER_PROVIDER=manual: there is no forecast to compare with
         return
     now = local_now(DEFAULT_TIME_ZONE)

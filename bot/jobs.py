@@ -13,10 +13,11 @@ from telegram import Bot
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot import i18n, job_runs
-from bot.audience import EVERYONE, Audience
+from core import i18n
+from core.audience import EVERYONE, Audience
 from handlers.attendance import reminder_text
 from handlers.context import BotContext
+from services import job_runs
 from services.attendance import RECENT_WEEKS, first_relevant_day, recent_pace, reminder_due
 from services.preferences import DEFAULT_TIME_ZONE, local_now, zone_of
 from storage.attendance import session_facts, users_with_reminders
@@ -38,8 +39,8 @@ def schedule(application: Application) -> None:
 
 
 async def weekly_attendance_reminders(context: BotContext) -> None:
-    """Once a week across every bot process (bot/job_runs.py)."""
-    runtime = context.app.runtime
+    """Once a week across every bot process (services/job_runs.py)."""
+    runtime = context.runtime
     week = job_runs.week(local_now(DEFAULT_TIME_ZONE))
     if await job_runs.claim(runtime.db, runtime.audience.job(REMINDER_JOB), week):
         await send_attendance_reminders(runtime.db, context.bot, audience=runtime.audience)

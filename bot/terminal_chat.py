@@ -12,7 +12,7 @@ from typing import TextIO
 
 from bot.app import build_application
 from bot.emulator import BotApiEmulator, EmulatedUser
-from bot.settings import Settings
+from core.settings import Settings
 
 TERMINAL_USER_ID = 1
 EMULATOR_TOKEN = "1:terminal-chat"

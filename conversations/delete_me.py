@@ -63,7 +63,7 @@ async def receive_word(update: Update, context: BotContext) -> int:
     if message.text.strip() != context.t("deleteme.word"):
         return await keep(update, context)
     user_id = context.account.id
-    erased = await erase_user(context.db, context.app.runtime.settings.aimtrack_data_dir, user_id)
+    erased = await erase_user(context.db, context.runtime.settings.aimtrack_data_dir, user_id)
     forget(context, user_id, update.effective_chat.id)
     release_ownership(context, user_id)
     logger.info("Telegram user %s deleted their data (%s rows, %s files)", user_id, erased.rows, erased.files)
@@ -109,7 +109,7 @@ def _end_conversations(handler: ConversationHandler, user_id: int) -> None:
 def release_ownership(context: BotContext, user_id: int) -> None:
     """An owner who deleted their data no longer owns the bot (their claim was a row too): as after a
     restart, a bot with nobody left to answer gets a new claim code in its log."""
-    access = context.app.runtime.access
+    access = context.runtime.access
     if user_id not in access.owners:
         return
     access.owners.discard(user_id)

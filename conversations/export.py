@@ -16,8 +16,8 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot import i18n
 from conversations.common import conversation
+from core import i18n
 from handlers.context import BotContext
 from handlers.keyboards import grid, keyboard
 from handlers.screens import show_next

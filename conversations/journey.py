@@ -217,7 +217,7 @@ async def on_place_text(update: Update, context: BotContext) -> Step:
         await update.effective_message.reply_text(context.explain(error))
         return Step.DESTINATION
     await update.effective_chat.send_action(ChatAction.TYPING)
-    places = await context.app.runtime.geocoder.search(query, limit=MAX_RESULTS)
+    places = await context.runtime.geocoder.search(query, limit=MAX_RESULTS)
     if not places:
         await update.effective_message.reply_text(context.t("journeys.no_place", value=html.escape(query)))
         return Step.DESTINATION
@@ -386,7 +386,7 @@ async def _fetch_weather(
     update: Update, context: BotContext, draft: dict[str, Any]
 ) -> WeatherForecast | None:
     """The forecast or climate for the trip; None without a weather service or an answer from it."""
-    weather = context.app.runtime.weather
+    weather = context.runtime.weather
     if weather is None:
         return None
     await update.effective_chat.send_action(ChatAction.TYPING)

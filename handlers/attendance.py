@@ -11,7 +11,7 @@ from functools import partial
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import i18n
+from core import i18n
 from handlers.context import BotContext
 from handlers.keyboards import keyboard
 from handlers.start import SETTINGS_CALLBACK

@@ -41,7 +41,7 @@ _PIN_BUTTON = re.compile(rf"^{PREFIX}:(?:(all|menu)|([sw]):(\d{{1,12}}))$")
 
 
 def _coach(context: BotContext) -> ShooterCoach:
-    return context.app.runtime.coach
+    return context.runtime.coach
 
 
 # --- questions ----------------------------------------------------------------------------------------

@@ -1,24 +1,25 @@
-"""The bot's CallbackContext: the database, settings, the user's row and texts in their language."""
+"""The bot's CallbackContext: the runtime, the unit of work, the account and texts in its language."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot import i18n
+from core import i18n
 from handlers.texts import render
+from services.accounts import Account
 from services.preferences import today_in
+from services.runtime import Runtime
 from services.texts import Text
+from services.unit_of_work import UnitOfWork
 from services.validation import InvalidInput
-from storage.models import User
 
-if TYPE_CHECKING:
-    from bot.app import AimTrackApplication
-    from storage.db import Database
+# The key of the process's `Runtime` in PTB's bot_data (set by the application factory).
+RUNTIME = "runtime"
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
@@ -28,16 +29,25 @@ class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], d
         self, application: Application, chat_id: int | None = None, user_id: int | None = None
     ) -> None:
         super().__init__(application, chat_id=chat_id, user_id=user_id)
-        self.account: User | None = None
+        self.account: Account | None = None
         self.telegram_language: str | None = None
+        self._uow: UnitOfWork | None = None
 
     @property
-    def app(self) -> AimTrackApplication:
-        return self.application  # type: ignore[return-value]
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.bot_data[RUNTIME]
+        return runtime
 
     @property
-    def db(self) -> Database:
-        return self.app.runtime.db
+    def uow(self) -> UnitOfWork:
+        """This update's (or job run's) unit of work: what its use cases read and write through."""
+        if self._uow is None:
+            self._uow = UnitOfWork(self.runtime.db)
+        return self._uow
+
+    @property
+    def db(self) -> Any:  # going: handlers reach the database through `uow`
+        return self.runtime.db
 
     @property
     def language(self) -> str:

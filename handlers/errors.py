@@ -8,7 +8,7 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot import i18n
+from core import i18n
 from handlers.context import BotContext
 from storage.users import get_user
 

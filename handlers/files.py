@@ -35,7 +35,7 @@ async def receive_file(message: Message, context: BotContext) -> IncomingFile:
     mime = check_acceptable(mime, source.file_size)
     telegram_file = await source.get_file()
     data = bytes(await telegram_file.download_as_bytearray())
-    stored = await asyncio.to_thread(store_bytes, context.app.runtime.settings.aimtrack_data_dir, data, mime)
+    stored = await asyncio.to_thread(store_bytes, context.runtime.settings.aimtrack_data_dir, data, mime)
     return IncomingFile(
         stored=stored, original_name=name[:255] if name else None, telegram_file_id=source.file_id
     )

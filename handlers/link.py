@@ -12,7 +12,7 @@ from services import linking
 
 
 async def send_link_code(update: Update, context: BotContext) -> None:
-    settings = context.app.runtime.settings
+    settings = context.runtime.settings
     if not settings.matrix_enabled:
         await update.effective_message.reply_text(context.t("link.no_matrix"))
         return

@@ -38,7 +38,7 @@ async def send_my_data(update: Update, context: BotContext) -> None:
     async with context.db.session() as session:
         rows = await collect_rows(session, context.account.id)
     readme = readme_text(context, rows, dt.datetime.now(dt.UTC))
-    data_dir = context.app.runtime.settings.aimtrack_data_dir
+    data_dir = context.runtime.settings.aimtrack_data_dir
     try:
         archive = await asyncio.to_thread(build_archive, data_dir, rows, readme)
     except ArchiveTooBig as too_big:

@@ -339,7 +339,7 @@ async def _regenerate(query: CallbackQuery, context: BotContext, tap: Tap) -> No
         await _changed(query, context)
         return
     forecast = None
-    if (weather := context.app.runtime.weather) is not None:
+    if (weather := context.runtime.weather) is not None:
         forecast = await weather.weather_for(
             float(journey.latitude),
             float(journey.longitude),

@@ -332,7 +332,7 @@ async def _media(context: BotContext, attachment: Attachment, *, by_id: bool) ->
     """The file_id, or the stored bytes; None when those are gone or their path leaves the attachments."""
     if by_id and attachment.telegram_file_id:
         return attachment.telegram_file_id
-    data_dir = context.app.runtime.settings.aimtrack_data_dir
+    data_dir = context.runtime.settings.aimtrack_data_dir
     try:
         data = await asyncio.to_thread(read_bytes, data_dir, attachment.path)
     except (OSError, ValueError) as error:

@@ -61,7 +61,7 @@ async def send_session_pdf(update: Update, context: BotContext) -> None:
     day = format_day(row.date, context.language)
     title = context.t("export.pdf.session_title", date=day)
     lines = context.render(summary_lines(draft_from_session(row, len(files))), markup=False).splitlines()
-    images = await _read_images(context.app.runtime.settings.aimtrack_data_dir, files)
+    images = await _read_images(context.runtime.settings.aimtrack_data_dir, files)
     data = await asyncio.to_thread(session_pdf, title, lines, images, context.t("export.pdf.page"))
     await chat.send_document(
         data,

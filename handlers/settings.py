@@ -15,7 +15,7 @@ import html
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import i18n
+from core import i18n
 from handlers.context import BotContext
 from handlers.keyboards import grid, keyboard
 from handlers.screens import edit_in_place

@@ -6,7 +6,7 @@ import datetime as dt
 import html
 from collections.abc import Iterable
 
-from bot import i18n
+from core import i18n
 from services.preferences import format_day
 from services.texts import Amount, Label, Text
 

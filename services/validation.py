@@ -1,6 +1,6 @@
 """Reading what a user typed: dates, times, numbers, names. Plain Python, shared by every transport.
 
-Each parser returns the value or raises `InvalidInput`, whose `key` names a catalog text (in `bot/i18n`)
+Each parser returns the value or raises `InvalidInput`, whose `key` names a catalog text (in `core/i18n`)
 and whose `values` fill its placeholders, so the chat layer can answer in the user's language.
 """
 

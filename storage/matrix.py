@@ -7,11 +7,9 @@ import datetime as dt
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.audience import FIRST_MATRIX_USER_ID
 from storage.models import MatrixAccount, MatrixLinkCode, MatrixSync
 
-# Matrix users' logbooks get ids above every Telegram user id (those stay below 2^53), so the two never meet
-# unless a person links them on purpose.
-FIRST_MATRIX_USER_ID = 9_000_000_000_000_000
 LINK_CODE_LIFETIME = dt.timedelta(minutes=10)
 
 

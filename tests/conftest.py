@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import AimTrackApplication, build_application
 from bot.emulator import BotApiEmulator
-from bot.settings import Settings
+from core.settings import Settings
 from services.preferences import local_now
 from storage.db import Database
 from storage.migrations import upgrade

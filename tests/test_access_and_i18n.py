@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import i18n
-from bot.access import AccessControl
+from core import i18n
+from core.access import AccessControl
 from services.preferences import parse_time_zone
 
 

@@ -7,12 +7,11 @@ import datetime as dt
 import pytest
 
 from bot.app import AimTrackApplication
-from bot.audience import MATRIX_SIDE, TELEGRAM_SIDE
 from bot.emulator import BotApiEmulator
 from bot.jobs import REMINDER_JOB, send_attendance_reminders
+from core.audience import FIRST_MATRIX_USER_ID, MATRIX_SIDE, TELEGRAM_SIDE
 from services.preferences import zone_of
 from storage.db import Database
-from storage.matrix import FIRST_MATRIX_USER_ID
 from storage.models import Competition, ShootingSession, User
 from tests.conftest import ALICE, BOB
 

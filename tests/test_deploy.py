@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import _parser
-from bot.settings import Settings
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

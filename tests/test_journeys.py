@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import AimTrackApplication
 from bot.emulator import BotApiEmulator
 from bot.emulator.driver import EmulatedUser, MessageView
-from bot.settings import WeatherProvider
+from core.settings import WeatherProvider
 from services.geocoding import OfflineGazetteer
 from services.packing.generator import regenerate
 from services.preferences import local_now

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import i18n
+from core import i18n
 from services.packing import starter
 from services.packing.conditions import GearProperty
 from services.packing.locker import (

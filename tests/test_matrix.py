@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from bot.emulator import BotApiEmulator
 from bot.matrix import serve_matrix
-from bot.settings import Settings, WeatherProvider
+from core.settings import Settings, WeatherProvider
 from services.preferences import local_now
 from storage import matrix as accounts
 from storage.db import Database

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.settings import AiProvider, SettingsError, load_settings
+from core.settings import AiProvider, SettingsError, load_settings
 from handlers.start import MAIN_MENU
 
 ROOT = Path(__file__).resolve().parent.parent

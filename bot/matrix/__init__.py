@@ -7,16 +7,16 @@ import time
 from typing import TYPE_CHECKING
 
 from bot.app import build_application
-from bot.audience import EVERYONE, Audience
 from bot.emulator import BotApiEmulator
 from bot.matrix.bridge import MatrixBridge
+from core.audience import EVERYONE, Audience
 from storage import matrix as accounts
 from storage.db import Database
 
 if TYPE_CHECKING:
     from nio import AsyncClient
 
-    from bot.settings import Settings
+    from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 

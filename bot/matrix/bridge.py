@@ -29,9 +29,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot import i18n
 from bot.emulator.driver import MessageView
 from bot.matrix.choices import KEYCAPS, Menu, menu
+from core import i18n
+from core.audience import FIRST_MATRIX_USER_ID
 from handlers.packing_list import LABEL_ONLY
 from services import linking
 from storage import matrix as accounts
@@ -226,7 +227,7 @@ class MatrixBridge:
             await self._notice(room_id, await self._text(user.id, "matrix.link_how"))
             return
         async with self.db.session() as session:
-            matrix_only = user.id >= accounts.FIRST_MATRIX_USER_ID  # a linked logbook stays on Telegram
+            matrix_only = user.id >= FIRST_MATRIX_USER_ID  # a linked logbook stays on Telegram
             if matrix_only and await _keeps_a_logbook(session, user.id):
                 answer = "matrix.link_has_data"
             elif (owner := await linking.redeem(session, typed, dt.datetime.now(dt.UTC))) is None:

@@ -25,7 +25,7 @@ class WeatherProvider(StrEnum):
     MANUAL = "manual"
 
 
-class Geocoder(StrEnum):
+class GeocoderBackend(StrEnum):
     OFFLINE = "offline"
     NOMINATIM = "nominatim"
 
@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     ai_max_tokens: int = Field(default=1024, gt=0, le=64_000)
     ai_timeout_s: float = Field(default=60.0, gt=0)
     weather_provider: WeatherProvider = WeatherProvider.OPEN_METEO
-    geocoder: Geocoder = Geocoder.OFFLINE
+    geocoder: GeocoderBackend = GeocoderBackend.OFFLINE
     aimtrack_webhook_url: str | None = None
     aimtrack_webhook_secret: SecretStr | None = None
     aimtrack_listen: str = "0.0.0.0:8443"

@@ -2,7 +2,7 @@
 
 Each transport runs its own jobs for its own users: Telegram's for every user with a Telegram id (a user
 who linked Matrix too is reminded there), Matrix's for the Matrix-only ones. Matrix's jobs claim their runs
-under names of their own (bot/job_runs.py), so both run once per period. A bot with one transport reaches
+under names of their own (services/job_runs.py), so both run once per period. A bot with one transport reaches
 everyone under the plain names.
 """
 
@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from storage.matrix import FIRST_MATRIX_USER_ID
+# Matrix-only users' logbooks get ids from here up, above every Telegram user id (those stay below 2^53),
+# so the two never meet unless a person links them on purpose.
+FIRST_MATRIX_USER_ID = 9_000_000_000_000_000
 
 
 class Reach(StrEnum):

@@ -1,0 +1,1 @@
+"""The lowest floor: environment settings, i18n catalogs, the audience and the pure access policy."""

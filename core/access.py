@@ -1,0 +1,56 @@
+"""Who may talk to the bot: the configured user ids, or else the owner who claimed it with a one-time code."""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from collections.abc import Iterable
+
+_REFUSED_MEMORY = 10_000
+
+
+class AccessControl:
+    """Decides per Telegram user id; keeps nothing about strangers but a bounded in-memory "already told" set.
+
+    With `allowed_users` configured, exactly those ids may use the bot. Without it, the bot can be claimed
+    once: whoever sends `/start <claim_code>` first becomes its owner (stored in the database by the caller).
+    """
+
+    def __init__(
+        self, allowed_users: Iterable[int], owners: Iterable[int] = (), extra: Iterable[int] = ()
+    ) -> None:
+        self.allowed_users = frozenset(allowed_users)
+        self.owners = set(owners)
+        self.extra = frozenset(extra)
+        self.claim_code: str | None = None
+        self._refused: OrderedDict[int, None] = OrderedDict()
+        if not self.allowed_users and not self.owners and not self.extra:
+            self.claim_code = secrets.token_urlsafe(9)
+
+    def is_allowed(self, user_id: int) -> bool:
+        if user_id in self.extra:
+            return True
+        if self.allowed_users:
+            return user_id in self.allowed_users
+        return user_id in self.owners
+
+    @property
+    def claimable(self) -> bool:
+        return self.claim_code is not None
+
+    def claim(self, user_id: int, code: str) -> bool:
+        """True if `code` is the claim code; the bot then belongs to `user_id` and the code is spent."""
+        if self.claim_code is None or not secrets.compare_digest(code.encode(), self.claim_code.encode()):
+            return False
+        self.claim_code = None
+        self.owners.add(user_id)
+        return True
+
+    def first_refusal(self, user_id: int) -> bool:
+        """True the first time a stranger is refused: they get one polite answer, later messages get none."""
+        if user_id in self._refused:
+            return False
+        self._refused[user_id] = None
+        if len(self._refused) > _REFUSED_MEMORY:
+            self._refused.popitem(last=False)
+        return True

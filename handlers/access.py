@@ -1,0 +1,58 @@
+"""The access gate: runs before every handler, lets allowed users through with their account loaded."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from core import i18n
+from core.access import AccessControl
+from handlers.context import BotContext
+from services import accounts
+
+logger = logging.getLogger(__name__)
+
+
+async def gate(update: object, context: BotContext) -> None:
+    """Runs before every handler: lets allowed users through with their row loaded, stops everyone else."""
+    if not isinstance(update, Update) or update.effective_user is None:
+        raise ApplicationHandlerStop
+    user = update.effective_user
+    access = context.runtime.access
+    context.telegram_language = user.language_code
+    if not access.is_allowed(user.id) and not await _try_claim(update, context, access):
+        await _refuse(update, context, access)
+        raise ApplicationHandlerStop
+    context.account = await accounts.enter(context.uow, user.id, user.full_name, user.language_code)
+
+
+async def _try_claim(update: Update, context: BotContext, access: AccessControl) -> bool:
+    message = update.message
+    if not access.claimable or message is None or not message.text:
+        return False
+    command, _, code = message.text.strip().partition(" ")
+    if command.split("@")[0] != "/start" or not code.strip():
+        return False
+    user = update.effective_user
+    if not access.claim(user.id, code.strip()):
+        logger.warning("A wrong claim code was sent by Telegram user %s", user.id)
+        await message.reply_text(
+            i18n.translate(i18n.resolve_language(None, user.language_code), "access.bad_code")
+        )
+        return False
+    await accounts.claim_owner(context.uow, user.id, user.full_name)
+    logger.warning("The bot was claimed by Telegram user %s; the claim code is spent", user.id)
+    name = html.escape(user.first_name)
+    await message.reply_text(context.t("access.claimed", name=name))
+    return True
+
+
+async def _refuse(update: Update, context: BotContext, access: AccessControl) -> None:
+    user_id = update.effective_user.id
+    if update.callback_query:
+        await update.callback_query.answer()
+    if update.effective_chat and update.effective_chat.type == "private" and access.first_refusal(user_id):
+        await context.bot.send_message(update.effective_chat.id, context.t("access.refused"))

@@ -1,0 +1,26 @@
+"""The unit of work of one update or job: the database that its use cases read and write through.
+
+The application makes one per update (and per job run) and hands it to handlers through the context;
+a use case runs its reads and writes in `transaction()`, one transaction that commits when the block ends
+and rolls back when it raises. Nothing above `services/` opens a database session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Database
+
+
+class UnitOfWork:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block ends, rolled back when it raises."""
+        async with self.db.session() as session:
+            yield session
