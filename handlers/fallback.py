@@ -8,11 +8,17 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from handlers.callback_data import LABEL_ONLY
 from handlers.context import BotContext
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(context.t("common.nothing_to_cancel"))
+
+
+async def label_only(update: Update, context: BotContext) -> None:
+    """A tap on a heading or a counter: nothing to do, but Telegram's spinner must stop."""
+    await update.callback_query.answer()
 
 
 async def stale_button(update: Update, context: BotContext) -> None:
@@ -25,6 +31,7 @@ async def unknown_message(update: Update, context: BotContext) -> None:
 
 HANDLERS = [
     CommandHandler("cancel", nothing_to_cancel),
+    CallbackQueryHandler(label_only, pattern=f"^{LABEL_ONLY}$"),
     CallbackQueryHandler(stale_button),
     MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, unknown_message),
 ]
