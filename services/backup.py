@@ -220,10 +220,14 @@ def _check_manifest(manifest: dict[str, Any], database: Database) -> None:
         raise BackupError(f"this is a {kind} backup, but DATABASE_URL is {database.kind}")
     revision = manifest.get("alembic_revision")
     try:
-        known = ScriptDirectory.from_config(alembic_config(database.url)).get_revision(revision)
+        known = (
+            ScriptDirectory.from_config(alembic_config(database.url)).get_revision(revision)
+            if isinstance(revision, str)
+            else None
+        )
     except CommandError:
         known = None
-    if not isinstance(revision, str) or known is None:
+    if known is None:
         raise BackupError(f"schema version {revision!r} is unknown to this release; restore with a newer one")
     for entry in [described, *files]:
         name = entry.get("path", "")
@@ -324,7 +328,8 @@ async def _revision(url: str) -> str | None:
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
-            return await connection.scalar(text("SELECT version_num FROM alembic_version"))
+            revision: str | None = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+            return revision
     finally:
         await engine.dispose()
 
