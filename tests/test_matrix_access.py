@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +70,29 @@ async def test_a_link_moves_an_empty_account_once_and_never_hides_a_logbook(db: 
     await add_code(db, ALICE, "33334444")
     late = NOW + store.LINK_CODE_LIFETIME + dt.timedelta(seconds=1)
     assert await link(uow, "@carol:example.org", carol, "33334444", late) is LinkOutcome.UNKNOWN, "expired"
+
+
+def _imports(tree: ast.AST) -> set[str]:
+    names = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    return names | {
+        alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+
+
+def test_the_bridge_and_the_terminal_chat_know_no_feature_and_no_emulator_internals() -> None:
+    """They read the Bot API message by the keyboards' conventions, reach the database through services,
+    and drive the emulator through its public API."""
+    root = Path(__file__).resolve().parents[1]
+    conventions = {"handlers.keyboards", "handlers.callback_data"}
+    for path in [*sorted((root / "bot" / "matrix").glob("*.py")), root / "bot" / "terminal_chat.py"]:
+        tree = ast.parse(path.read_text())
+        above = {
+            name for name in _imports(tree) if name.split(".")[0] in ("handlers", "conversations", "storage")
+        }
+        assert above <= conventions | {"storage.db"}, f"{path.name} imports {above}"
+        internals = [
+            node.lineno
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr in ("state", "extra")
+        ]
+        assert not internals, f"{path.name} reaches into the emulator or the access control: {internals}"

@@ -1,13 +1,16 @@
 """The bot on Matrix: each allowed user's room talks to the same Application that serves Telegram.
 
 The handlers and flows speak the Bot API. Rather than keep a second copy of every flow, the Matrix side runs
-the same Application against the in-process Bot API (`bot/emulator`, as the terminal chat does), one
-emulated private chat per Matrix user:
+the same Application against the in-process Bot API (`bot/emulator`, through its driver API, as the
+terminal chat does), one emulated private chat per Matrix user. The bridge knows no feature: what it needs
+to know of a button is in the Bot API message, by the conventions of handlers/keyboards.py.
+
 
 - a Matrix message becomes that user's message (`!log` and `/log` are both the command), a photo or file
   their photo or document, a location their location;
 - a number (`3`, `3d`, `3r`), an option's text, or a reaction with a keycap emoji becomes the tap on the
-  button it names (`bot/matrix/choices.py`);
+  button it names (`bot/matrix/choices.py`) in the newest menu; a number with a letter that it does not
+  name taps the chat's newest checklist (the packing list) instead;
 - what the bot sends comes back as a Matrix message with its keyboard as numbered lines, an edit as an
   `m.replace` of it, a document as `m.file`, a photo as `m.image`, a tap's short answer as an `m.notice`.
 
@@ -87,7 +90,7 @@ class MatrixBridge:
         self._by_event: dict[str, Shown] = {}
         self._by_message: dict[tuple[int, int], Shown] = {}
         self._menus: dict[int, Shown] = {}  # chat -> its newest message with a menu
-        self._lists: dict[int, Shown] = {}  # chat -> its newest checklist (handlers/keyboards.py)
+        self._checklists: dict[int, Shown] = {}  # chat -> its newest checklist (handlers/keyboards.py)
         self._rooms: dict[int, str] = {}  # chat -> the room the bot answers in
         self._outbox: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
         self._pending: set[int] = set()  # updates handed to the bot and not yet handled
@@ -213,7 +216,7 @@ class MatrixBridge:
             if shown is not None and shown.menu.pick(text) is not None:
                 await self._tap(user, shown, text)
                 return
-            checklist = self._lists.get(user.id)
+            checklist = self._checklists.get(user.id)
             if checklist is not None and _LETTERED_KEY.fullmatch(text) and checklist.menu.pick(text):
                 await self._tap(user, checklist, text)
                 return
@@ -237,7 +240,7 @@ class MatrixBridge:
         """What the bridge remembers of a chat that is no longer this person's."""
         self._rooms.pop(chat_id, None)
         self._menus.pop(chat_id, None)
-        self._lists.pop(chat_id, None)
+        self._checklists.pop(chat_id, None)
 
     async def _tap(self, user: EmulatedUser, shown: Shown, answer: str) -> None:
         choice = shown.menu.pick(answer)
@@ -339,7 +342,7 @@ class MatrixBridge:
         if shown_menu:
             self._menus[chat_id] = shown
             if shown_menu.is_checklist:
-                self._lists[chat_id] = shown
+                self._checklists[chat_id] = shown
             for keycap in KEYCAPS[: shown_menu.numbers]:
                 await self.client.room_send(
                     room_id,
