@@ -25,7 +25,7 @@ from bot.update_processor import PerChatUpdateProcessor
 from conversations import delete_me, export, journey, locker_item, log_session, weapon_form
 from conversations import settings as settings_conversation
 from core import i18n
-from core.access import AccessControl
+from core.access import AccessControl, Admits
 from core.audience import EVERYONE, Audience
 from core.settings import GeocoderBackend, Settings, WeatherProvider
 from handlers import (
@@ -118,11 +118,13 @@ def build_application(
     *,
     token: str | None = None,
     extra_users: Iterable[int] = (),
+    admits: Admits | None = None,
     database: Database | None = None,
     audience: Audience = EVERYONE,
 ) -> AimTrackApplication:
     """Build the bot. `token` overrides the configured one (the terminal chat uses the emulator's);
-    `audience` narrows whom its jobs write to when another transport serves the others (core/audience.py)."""
+    `audience` narrows whom its jobs write to when another transport serves the others (core/audience.py);
+    `extra_users` and the `admits` rule let users in beyond the configured ones (core/access.py)."""
     bot_token = token or (
         settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     )
@@ -146,7 +148,7 @@ def build_application(
     application.bot_data[RUNTIME] = Runtime(
         settings=settings,
         db=db,
-        access=AccessControl(settings.aimtrack_allowed_users, extra=extra_users),
+        access=AccessControl(settings.aimtrack_allowed_users, extra=extra_users, admits=admits),
         geocoder=(
             NominatimGeocoder() if settings.geocoder is GeocoderBackend.NOMINATIM else OfflineGazetteer()
         ),

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import build_application
-from bot.emulator import BotApiEmulator, EmulatedUser
+from bot.emulator import BotApiEmulator, EmulatedUser, MessageView
 from core.settings import Settings
+from handlers.callback_data import LABEL_ONLY
 
 TERMINAL_USER_ID = 1
 EMULATOR_TOKEN = "1:terminal-chat"
@@ -25,7 +26,10 @@ Ctrl-D or /quit to leave.
 
 
 class TerminalChat:
-    """Prints what the bot sends (buttons numbered, documents saved) and turns typed lines into updates."""
+    """Prints what the bot sends (buttons numbered, documents saved) and turns typed lines into updates.
+
+    A button that only shows a label (`LABEL_ONLY`: a heading, a page counter) is printed without a number.
+    """
 
     def __init__(self, user: EmulatedUser, downloads: Path, out: TextIO) -> None:
         self.user = user
@@ -33,23 +37,24 @@ class TerminalChat:
         self.out = out
         self.buttons: list[tuple[int, str]] = []  # (message id, button text) by number
 
-    def show(self, _chat_id: int, message: object, edited: bool) -> None:
+    def show(self, _chat_id: int, message: MessageView, edited: bool) -> None:
         lines = ["", "bot (edited):" if edited else "bot:"]
-        text = getattr(message, "text", None) or getattr(message, "caption", None)
+        text = message.text or message.caption
         if text:
             lines.extend(f"  {line}" for line in text.splitlines())
-        document = getattr(message, "document", None)
+        document = message.document
         if document is not None:
-            lines.append(f"  [document saved to {self._save(document.name, document.data)}]")
-        photo = getattr(message, "photo", None)
-        if photo is not None:
-            lines.append(f"  [photo saved to {self._save(f'photo-{message.message_id}.jpg', photo)}]")
-        rows = getattr(message, "buttons", None) or []
-        if rows:
+            lines.append(f"  [document saved to {self._save(document.name or 'file', document.data)}]")
+        if message.photo is not None:
+            lines.append(f"  [photo saved to {self._save(f'photo-{message.message_id}.jpg', message.photo)}]")
+        if message.buttons:
             self.buttons = []
-            for row in rows:
+            for row in message.buttons:
                 cells = []
-                for label, _data in row:
+                for label, data in row:
+                    if data == LABEL_ONLY:
+                        cells.append(label)
+                        continue
                     self.buttons.append((message.message_id, label))
                     cells.append(f"[{len(self.buttons)}] {label}")
                 lines.append("  " + "   ".join(cells))
@@ -92,9 +97,7 @@ async def _first_answer(emulator: BotApiEmulator, calls_before: int) -> None:
     """Wait until the bot has answered the last line (slow work such as a first place lookup included),
     so the numbers the next line taps belong to the keyboard the person has seen."""
     with contextlib.suppress(TimeoutError):
-        await emulator.state.wait_for(
-            lambda: any(method in ANSWERS for method, _ in emulator.calls[calls_before:]), ANSWER_WAIT_S
-        )
+        await emulator.wait_for_call(ANSWERS, after=calls_before, timeout=ANSWER_WAIT_S)
 
 
 def _read(path: str) -> tuple[str, bytes]:

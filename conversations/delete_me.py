@@ -113,7 +113,7 @@ def release_ownership(context: BotContext, user_id: int) -> None:
     if user_id not in access.owners:
         return
     access.owners.discard(user_id)
-    if not access.owners and not access.allowed_users and not access.extra:
+    if access.nobody_to_answer():
         access.claim_code = secrets.token_urlsafe(9)
         logger.warning(
             "The owner deleted their data; the bot has no owner. Send this to @%s to claim it:  /start %s",

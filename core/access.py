@@ -4,35 +4,50 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 _REFUSED_MEMORY = 10_000
 
+Admits = Callable[[int], bool]  # another transport's own say on a user id: the Matrix bridge's accounts
+
 
 class AccessControl:
-    """Decides per Telegram user id; keeps nothing about strangers but a bounded in-memory "already told" set.
+    """Decides per user id; keeps nothing about strangers but a bounded in-memory "already told" set.
 
     With `allowed_users` configured, exactly those ids may use the bot. Without it, the bot can be claimed
     once: whoever sends `/start <claim_code>` first becomes its owner (stored in the database by the caller).
+    Beyond both, `extra` users (the terminal chat's one user) and those the `admits` rule vouches for (the
+    logbooks of the allowed Matrix accounts, as they are at the time of asking) may use it too; a bot with
+    either is not claimable.
     """
 
     def __init__(
-        self, allowed_users: Iterable[int], owners: Iterable[int] = (), extra: Iterable[int] = ()
+        self,
+        allowed_users: Iterable[int],
+        owners: Iterable[int] = (),
+        extra: Iterable[int] = (),
+        *,
+        admits: Admits | None = None,
     ) -> None:
         self.allowed_users = frozenset(allowed_users)
         self.owners = set(owners)
         self.extra = frozenset(extra)
+        self.admits = admits
         self.claim_code: str | None = None
         self._refused: OrderedDict[int, None] = OrderedDict()
-        if not self.allowed_users and not self.owners and not self.extra:
+        if self.nobody_to_answer():
             self.claim_code = secrets.token_urlsafe(9)
 
     def is_allowed(self, user_id: int) -> bool:
-        if user_id in self.extra:
+        if user_id in self.extra or (self.admits is not None and self.admits(user_id)):
             return True
         if self.allowed_users:
             return user_id in self.allowed_users
         return user_id in self.owners
+
+    def nobody_to_answer(self) -> bool:
+        """No configured user, no owner, no extra user and no rule: the bot is answered by its first claim."""
+        return not (self.allowed_users or self.owners or self.extra or self.admits is not None)
 
     @property
     def claimable(self) -> bool:

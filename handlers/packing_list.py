@@ -22,6 +22,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, MessageLimit
 from telegram.ext import CallbackQueryHandler
 
+from handlers.callback_data import LABEL_ONLY
 from handlers.context import BotContext
 from handlers.keyboards import Option, keyboard
 from handlers.screens import edit_in_place, edit_markup_in_place
@@ -42,7 +43,6 @@ from storage.gear import checklist_rows, get_journey, journey_item, toggle_packe
 from storage.models import GearJourney
 
 PREFIX = "pk"
-LABEL_ONLY = f"{PREFIX}:h"
 MAX_ANSWER_LENGTH = 200  # a callback answer's text
 
 _BOX = re.compile(r"pk:([0-9]{1,18}):([dr])")

@@ -413,3 +413,30 @@ async def test_a_real_application_polls_the_emulator(emu: BotApiEmulator, anna: 
         await application.stop()
         await application.shutdown()
     assert {"getMe", "deleteWebhook", "getUpdates", "sendMessage"} <= {method for method, _ in emu.calls}
+
+
+async def test_the_driver_api_the_bridge_and_the_terminal_chat_use(bot: Bot, emu: BotApiEmulator) -> None:
+    """What code outside the emulator relies on: answers heard, messages still there, updates counted,
+    calls waited for."""
+    anna = emu.user(ANNA, first_name="Anna")
+    answers: list[tuple[int, str | None]] = []
+    emu.on_callback_answer(lambda chat_id, params: answers.append((chat_id, params.get("text"))))
+    assert emu.last_update_id == 0
+
+    calls = len(emu.calls)
+    sent = await bot.send_message(ANNA, "Pick one", reply_markup=keyboard(("Yes", "pick:yes")))
+    assert await emu.wait_for_call({"sendMessage", "sendPhoto"}, after=calls, timeout=1) == "sendMessage"
+    with pytest.raises(TimeoutError):
+        await emu.wait_for_call({"sendPhoto"}, after=calls, timeout=0.05)
+
+    assert anna.has_message(sent.message_id) and not anna.has_message(sent.message_id + 1)
+    query_id = await anna.tap(sent.message_id, "Yes")
+    assert emu.last_update_id == 1, "the tap is the first update"
+    await bot.answer_callback_query(query_id, text="Noted")
+    assert answers == [(ANNA, "Noted")]
+
+    user_message = await anna.send_text("hello")
+    assert emu.last_update_id == 2
+    assert not anna.has_message(user_message["message_id"]), "the user's own message is not the bot's"
+    await bot.delete_message(ANNA, sent.message_id)
+    assert not anna.has_message(sent.message_id), "a deleted message is gone"

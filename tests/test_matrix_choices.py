@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.matrix.choices import menu
+from handlers import callback_data as cb
+from handlers.keyboards import checklist_row, is_checklist_row
 
 PACKING = [
     [("— Clothing —", "pk:h")],
@@ -46,3 +50,28 @@ def test_the_packing_list_numbers_items_and_takes_d_and_r() -> None:
 def test_a_keyboard_without_taps_is_no_menu() -> None:
     assert not menu([[("2/3", "pk:h")]], frozenset({"pk:h"}))
     assert not menu([])
+
+
+def test_a_label_only_button_is_shown_as_text() -> None:
+    """The bridge's menu, as it reads a message: `cb.LABEL_ONLY` is a label, never a number."""
+    shown = menu([[("— Clothing —", cb.LABEL_ONLY)], [("◀", "pk:pg:7:0"), ("2/3", cb.LABEL_ONLY)]])
+    assert shown.lines == ("— Clothing —", "1. ◀   2/3")
+    assert shown.numbers == 1 and shown.pick("2/3") is None
+    assert not menu([[("2/3", cb.LABEL_ONLY)]]), "nothing to tap: no menu"
+
+
+def test_a_checklist_is_known_by_its_rows_not_by_a_feature() -> None:
+    assert menu(PACKING, frozenset({"pk:h"})).is_checklist
+    rain = menu([[("Yes", "jf:rain:y"), ("No", "jf:rain:n")]])
+    assert not rain.is_checklist, "two answers that end in a letter are no item with its toggles"
+    assert rain.lines == ("1. Yes   2. No",) and rain.pick("2").data == "jf:rain:n"
+    assert not menu([[("Glock 17", "lg:w:1"), ("CZ", "lg:w:2")]]).is_checklist
+
+
+def test_a_checklist_row_needs_two_toggles_with_letters_of_their_own() -> None:
+    row = checklist_row(("Socks × 3", "pk:n:41"), [("☐ departure", "pk:41:d"), ("☐ return", "pk:41:r")])
+    assert is_checklist_row(row) and row[0] == ("Socks × 3", "pk:n:41")
+    with pytest.raises(ValueError, match="toggles"):
+        checklist_row(("Socks", "pk:n:41"), [("☐ departure", "pk:41:d")])
+    with pytest.raises(ValueError, match="toggles"):
+        checklist_row(("Socks", "pk:n:41"), [("one", "x:41:d"), ("two", "y:41:d")])

@@ -1,4 +1,9 @@
-"""Acting as Telegram users against the emulator: what tests and the terminal chat use.
+"""Acting as Telegram users against the emulator: what tests, the terminal chat and the Matrix bridge use.
+
+The driver API is what code outside the emulator relies on (``emulator.state`` is the emulator's own):
+``emulator.user(id)`` and its ``send_*``/``tap``/``has_message``; ``on_bot_message`` and
+``on_callback_answer`` to hear what the bot sends; ``last_update_id``, ``wait_for_call`` and ``settle``
+to know what the bot was given and has done.
 
 Each user keeps two cursors, one into the bot's new messages and one into its edits, in that chat.
 Sending or tapping never moves them; ``next_message``/``next_edit`` return the first item after the cursor
@@ -14,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,6 +151,11 @@ class EmulatedUser:
         if data is None:
             data = self._button_data(stored, text)
         return self._state.callback_query(self._chat, stored, data)
+
+    def has_message(self, message_id: int) -> bool:
+        """Whether the bot's message ``message_id`` is still in this chat (sent here and not deleted)."""
+        stored = self._chat.messages.get(message_id)
+        return stored is not None and stored.from_bot
 
     async def ask(self, text: str, timeout: float = 5.0) -> MessageView:  # noqa: ASYNC109
         """Sends ``text`` and returns the bot's next new message."""
@@ -346,6 +356,36 @@ class BotApiEmulator:
         self.state.listeners.append(
             lambda chat_id, message, edited: callback(chat_id, message_view(self.state, message), edited)
         )
+
+    def on_callback_answer(self, callback: Callable[[int, JSONDict], None]) -> None:
+        """Calls ``callback(chat_id, parameters)`` for every answerCallbackQuery the bot makes (its ``text``
+        is the short answer Telegram shows on top of the chat)."""
+        self.state.answer_listeners.append(callback)
+
+    @property
+    def last_update_id(self) -> int:
+        """The id of the newest update the users have made so far (0: none yet); an act that made an update
+        moves it, one the bot will never see (excluded by its allowed_updates) does not."""
+        return self.state.last_update_id
+
+    async def wait_for_call(
+        self,
+        methods: Collection[str],
+        *,
+        after: int = 0,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> str:
+        """Waits until the bot has called one of ``methods`` (e.g. "sendMessage") beyond its first ``after``
+        calls (``len(emulator.calls)`` taken before acting); returns that method. TimeoutError after
+        ``timeout`` seconds."""
+
+        def called() -> str | None:
+            return next((method for method, _ in self.state.calls[after:] if method in methods), None)
+
+        await self.state.wait_for(lambda: called() is not None, timeout)
+        method = called()
+        assert method is not None
+        return method
 
     async def settle(
         self,

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 from bot.app import build_application
 from bot.emulator import BotApiEmulator
 from bot.matrix.bridge import MatrixBridge
+from bot.matrix.logbooks import Logbooks
 from core.audience import EVERYONE, Audience
-from storage import matrix as accounts
+from services import matrix_accounts
+from services.unit_of_work import UnitOfWork
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -53,19 +55,18 @@ async def serve_matrix(settings: Settings, *, audience: Audience = EVERYONE) -> 
     await emulator.start()
     db = Database(str(settings.database_url))
     try:
-        ids = {}
-        async with db.session() as session:
-            for matrix_id in sorted(settings.aimtrack_allowed_matrix_users):
-                ids[matrix_id] = (await accounts.ensure_account(session, matrix_id)).user_id
+        uow = UnitOfWork(db)
+        ids = await matrix_accounts.logbooks(uow, sorted(settings.aimtrack_allowed_matrix_users))
+        logbooks = Logbooks(ids)
         bridge_settings = settings.model_copy(
             update={
                 "telegram_base_url": emulator.base_url,
                 "telegram_base_file_url": emulator.base_file_url,
-                "aimtrack_allowed_users": frozenset(),  # Telegram's list: Matrix users come in as `extra`
+                "aimtrack_allowed_users": frozenset(),  # Telegram's list: Matrix users are the logbooks'
             }
         )
         application = build_application(
-            bridge_settings, token=BRIDGE_TOKEN, extra_users=ids.values(), database=db, audience=audience
+            bridge_settings, token=BRIDGE_TOKEN, admits=logbooks.admits, database=db, audience=audience
         )
         for matrix_id, user_id in ids.items():  # their chats exist, so jobs can reach them after a restart
             emulator.user(user_id, first_name=matrix_id[1:].split(":", 1)[0], language_code=None)
@@ -75,12 +76,7 @@ async def serve_matrix(settings: Settings, *, audience: Audience = EVERYONE) -> 
                 await application.start()
                 await application.updater.start_polling(poll_interval=0, timeout=10)
                 bridge = MatrixBridge(
-                    client,
-                    db,
-                    emulator,
-                    application,
-                    settings.aimtrack_allowed_matrix_users,
-                    int(settings.aimtrack_max_upload_mb * 2**20),
+                    client, uow, emulator, application, logbooks, int(settings.aimtrack_max_upload_mb * 2**20)
                 )
                 logger.info("Serving Matrix as %s", settings.matrix_user_id)
                 try:

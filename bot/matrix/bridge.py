@@ -1,13 +1,16 @@
 """The bot on Matrix: each allowed user's room talks to the same Application that serves Telegram.
 
 The handlers and flows speak the Bot API. Rather than keep a second copy of every flow, the Matrix side runs
-the same Application against the in-process Bot API (`bot/emulator`, as the terminal chat does), one
-emulated private chat per Matrix user:
+the same Application against the in-process Bot API (`bot/emulator`, through its driver API, as the
+terminal chat does), one emulated private chat per Matrix user. The bridge knows no feature: what it needs
+to know of a button is in the Bot API message, by the conventions of handlers/keyboards.py.
+
 
 - a Matrix message becomes that user's message (`!log` and `/log` are both the command), a photo or file
   their photo or document, a location their location;
 - a number (`3`, `3d`, `3r`), an option's text, or a reaction with a keycap emoji becomes the tap on the
-  button it names (`bot/matrix/choices.py`);
+  button it names (`bot/matrix/choices.py`) in the newest menu; a number with a letter that it does not
+  name taps the chat's newest checklist (the packing list) instead;
 - what the bot sends comes back as a Matrix message with its keyboard as numbered lines, an edit as an
   `m.replace` of it, a document as `m.file`, a photo as `m.image`, a tap's short answer as an `m.notice`.
 
@@ -29,20 +32,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator.driver import MessageView
+from bot.emulator import MessageView
 from bot.matrix.choices import KEYCAPS, Menu, menu
+from bot.matrix.logbooks import Logbooks
 from core import i18n
-from core.audience import FIRST_MATRIX_USER_ID
-from handlers.packing_list import LABEL_ONLY
-from services import linking
-from storage import matrix as accounts
-from storage.db import Database
-from storage.user_data import count_rows
-from storage.users import get_user
+from services import matrix_accounts
+from services.matrix_accounts import LinkOutcome
+from services.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from nio import AsyncClient, SyncResponse
-    from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.app import AimTrackApplication
     from bot.emulator import BotApiEmulator, EmulatedUser
@@ -51,10 +50,8 @@ logger = logging.getLogger(__name__)
 
 SYNC_TIMEOUT_MS = 30_000
 RETRY_S = (1, 2, 5, 10, 30)  # waits after failed syncs, the last one repeated
-INERT = frozenset({LABEL_ONLY})  # buttons that only show a label (a category's heading, the page counter)
-_PACKING_KEY = re.compile(r"\s*\d{1,3}\s*[dr]\s*", re.IGNORECASE)
+_LETTERED_KEY = re.compile(r"\s*\d{1,3}\s*[a-z]\s*", re.IGNORECASE)  # `3d`: a checklist row's button
 _LINK = re.compile(r"[!/]link(?:\s+(.*))?", re.IGNORECASE | re.DOTALL)
-_BOOKKEEPING = frozenset({"users", "persisted_data", "conversation_states", "matrix_accounts"})
 _GEO = re.compile(r"geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")
 
 
@@ -70,32 +67,37 @@ class Shown:
 
 
 class MatrixBridge:
+    """Carries each allowed Matrix user's room to and from their emulated chat (see the module's docstring).
+
+    `logbooks` says who is allowed and which logbook each keeps; the bridge tells it when `!link` moves an
+    account, and the application, built with `admits=logbooks.admits`, lets exactly those in.
+    """
+
     def __init__(
         self,
         client: AsyncClient,
-        db: Database,
+        uow: UnitOfWork,
         emulator: BotApiEmulator,
         application: AimTrackApplication,
-        allowed: frozenset[str],
+        logbooks: Logbooks,
         max_upload_bytes: int,
     ) -> None:
         self.client = client
-        self.db = db
+        self.uow = uow
         self.emulator = emulator
-        self.allowed = allowed
+        self.logbooks = logbooks
         self.max_upload_bytes = max_upload_bytes
-        self._access = application.runtime.access
         self._by_event: dict[str, Shown] = {}
         self._by_message: dict[tuple[int, int], Shown] = {}
         self._menus: dict[int, Shown] = {}  # chat -> its newest message with a menu
-        self._lists: dict[int, Shown] = {}  # chat -> its newest packing list
+        self._checklists: dict[int, Shown] = {}  # chat -> its newest checklist (handlers/keyboards.py)
         self._rooms: dict[int, str] = {}  # chat -> the room the bot answers in
         self._outbox: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
         self._pending: set[int] = set()  # updates handed to the bot and not yet handled
         self._checkpoints: deque[tuple[int, str]] = deque()  # (a batch's newest update id, its token)
         self._saving: asyncio.Task[None] | None = None
         emulator.on_bot_message(self._on_bot_message)
-        emulator.state.answer_listeners.append(self._on_answer)
+        emulator.on_callback_answer(self._on_answer)
         application.after_update.append(self._on_handled)
 
     # --- the sync loop -------------------------------------------------------------------------------
@@ -106,8 +108,7 @@ class MatrixBridge:
 
         sender = asyncio.create_task(self._send_loop(), name="matrix-sender")
         try:
-            async with self.db.session() as session:
-                token = await accounts.sync_token(session, self.client.user_id)
+            token = await matrix_accounts.sync_token(self.uow, self.client.user_id)
             failures = 0
             while True:
                 response = await self.client.sync(
@@ -151,7 +152,7 @@ class MatrixBridge:
             ),
             None,
         )
-        if inviter in self.allowed:
+        if self.logbooks.allows(inviter):
             await self.client.join(room_id)
             encryption = await self.client.room_get_state_event(room_id, "m.room.encryption")
             if getattr(encryption, "content", None):
@@ -161,7 +162,7 @@ class MatrixBridge:
 
     async def _on_event(self, room_id: str, event: dict[str, Any]) -> None:
         sender = event.get("sender")
-        if sender == self.client.user_id or sender not in self.allowed:
+        if sender == self.client.user_id or not self.logbooks.allows(sender):
             return
         kind, content = event.get("type"), event.get("content") or {}
         if kind == "m.room.encrypted":
@@ -215,9 +216,9 @@ class MatrixBridge:
             if shown is not None and shown.menu.pick(text) is not None:
                 await self._tap(user, shown, text)
                 return
-            packing = self._lists.get(user.id)
-            if packing is not None and _PACKING_KEY.fullmatch(text) and packing.menu.pick(text) is not None:
-                await self._tap(user, packing, text)
+            checklist = self._checklists.get(user.id)
+            if checklist is not None and _LETTERED_KEY.fullmatch(text) and checklist.menu.pick(text):
+                await self._tap(user, checklist, text)
                 return
         await self._hand(user.send_text(text.removeprefix("'")))
 
@@ -226,18 +227,10 @@ class MatrixBridge:
         if not typed.strip():
             await self._notice(room_id, await self._text(user.id, "matrix.link_how"))
             return
-        async with self.db.session() as session:
-            matrix_only = user.id >= FIRST_MATRIX_USER_ID  # a linked logbook stays on Telegram
-            if matrix_only and await _keeps_a_logbook(session, user.id):
-                answer = "matrix.link_has_data"
-            elif (owner := await linking.redeem(session, typed, dt.datetime.now(dt.UTC))) is None:
-                answer = "matrix.link_unknown"
-            elif not await accounts.link_account(session, sender, owner):
-                answer = "matrix.link_taken"
-            else:
-                answer = "matrix.link_done"
-                self._forget(user.id)
-        if answer == "matrix.link_done":
+        outcome = await matrix_accounts.link(self.uow, sender, user.id, typed, dt.datetime.now(dt.UTC))
+        answer = f"matrix.link_{outcome}"
+        if outcome is LinkOutcome.DONE:
+            self._forget(user.id)
             linked = await self._user(sender, room_id)
             await self._notice(room_id, await self._text(linked.id, answer))
         else:
@@ -247,27 +240,26 @@ class MatrixBridge:
         """What the bridge remembers of a chat that is no longer this person's."""
         self._rooms.pop(chat_id, None)
         self._menus.pop(chat_id, None)
-        self._lists.pop(chat_id, None)
+        self._checklists.pop(chat_id, None)
 
     async def _tap(self, user: EmulatedUser, shown: Shown, answer: str) -> None:
         choice = shown.menu.pick(answer)
-        if choice is not None and shown.message_id in self.emulator.state.chats[user.id].messages:
+        if choice is not None and user.has_message(shown.message_id):
             await self._hand(user.tap(shown.message_id, data=choice.data))
 
     async def _hand(self, act: Awaitable[object]) -> None:
         """Give the bot an update, and remember that its batch is not done until the bot has handled it."""
-        before = self.emulator.state.last_update_id
+        before = self.emulator.last_update_id
         await act
-        if (update_id := self.emulator.state.last_update_id) > before:
+        if (update_id := self.emulator.last_update_id) > before:
             self._pending.add(update_id)
 
     async def _user(self, matrix_id: str, room_id: str) -> EmulatedUser:
-        async with self.db.session() as session:
-            account = await accounts.ensure_account(session, matrix_id, room_id)
-        self._rooms[account.user_id] = room_id
-        self._access.extra |= {account.user_id}  # the bridge let them in: they are an allowed Matrix user
+        user_id = await matrix_accounts.enter(self.uow, matrix_id, room_id)
+        self._rooms[user_id] = room_id
+        self.logbooks.keep(matrix_id, user_id)
         name = matrix_id[1:].split(":", 1)[0]
-        return self.emulator.user(account.user_id, first_name=name or "Matrix", language_code=None)
+        return self.emulator.user(user_id, first_name=name or "Matrix", language_code=None)
 
     async def _download(self, room_id: str, user: EmulatedUser, content: dict[str, Any]) -> bytes | None:
         limit_mb = f"{self.max_upload_bytes / 2**20:g}"
@@ -315,7 +307,7 @@ class MatrixBridge:
         room_id = self._rooms.get(chat_id) or await self._room_of(chat_id)
         if room_id is None:
             return
-        shown_menu = menu(view.buttons, INERT)
+        shown_menu = menu(view.buttons)
         earlier = self._by_message.get((chat_id, view.message_id))
         if edited and earlier is not None:
             content = _text_content(view, shown_menu)
@@ -349,8 +341,8 @@ class MatrixBridge:
         self._by_event[event_id] = self._by_message[chat_id, view.message_id] = shown
         if shown_menu:
             self._menus[chat_id] = shown
-            if any(choice.data.startswith("pk:") for choice in shown_menu.choices):
-                self._lists[chat_id] = shown
+            if shown_menu.is_checklist:
+                self._checklists[chat_id] = shown
             for keycap in KEYCAPS[: shown_menu.numbers]:
                 await self.client.room_send(
                     room_id,
@@ -379,25 +371,19 @@ class MatrixBridge:
         await self.client.room_send(room_id, "m.room.message", {"msgtype": "m.notice", "body": text})
 
     async def _room_of(self, chat_id: int) -> str | None:
-        async with self.db.session() as session:
-            account = await accounts.account_of_user(session, chat_id)
-        if account is None or account.room_id is None:
-            return None
-        self._rooms[chat_id] = account.room_id
-        return account.room_id
+        room_id = await matrix_accounts.room_of(self.uow, chat_id)
+        if room_id is not None:
+            self._rooms[chat_id] = room_id
+        return room_id
 
     async def _text(self, user_id: int | None, key: str, **values: object) -> str:
-        language = None
-        if user_id is not None:
-            async with self.db.session() as session:
-                user = await get_user(session, user_id)
-            language = user.language if user else None
+        language = None if user_id is None else await matrix_accounts.chosen_language(self.uow, user_id)
         return i18n.translate(i18n.resolve_language(language, None), key, **values)
 
     # --- the sync checkpoint -----------------------------------------------------------------------
 
     def _checkpoint(self, token: str) -> None:
-        self._checkpoints.append((self.emulator.state.last_update_id, token))
+        self._checkpoints.append((self.emulator.last_update_id, token))
         self._save_done()
 
     def _on_handled(self, update: object) -> None:
@@ -417,14 +403,7 @@ class MatrixBridge:
     async def _save(self, token: str, previous: asyncio.Task[None] | None) -> None:
         if previous is not None:
             await asyncio.gather(previous, return_exceptions=True)  # tokens are saved in order
-        async with self.db.session() as session:
-            await accounts.save_sync_token(session, self.client.user_id, token)
-
-
-async def _keeps_a_logbook(session: AsyncSession, user_id: int) -> bool:
-    """Whether the user has stored anything beyond their account and the bot's bookkeeping."""
-    counts = await count_rows(session, user_id)
-    return any(count for table, count in counts.items() if table not in _BOOKKEEPING)
+        await matrix_accounts.save_sync_token(self.uow, self.client.user_id, token)
 
 
 def _text_content(view: MessageView, shown: Menu) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Inline keyboards as numbered lists, and a typed or reacted answer as the button it names.
 
 Matrix has no inline buttons, so a bot message's keyboard becomes lines under its text, each button with a
-number; the buttons of one row share a line. A row of an item with its own toggles (the packing list:
-callback data ending in `:d` and `:r`) gets one number and letters instead: `3d`, `3r` (and `3a` for its
-other button); the bare `3` is its first lettered button, departure. Buttons with nothing to tap (a
-category's heading, the page counter) are shown as plain text. An answer is, in this order: a keycap emoji
+number; the buttons of one row share a line. A checklist row (an item and its toggles, by the convention of
+handlers/keyboards.py: the packing list's `pk:41:d` and `pk:41:r`) gets one number and letters instead:
+`3d`, `3r` (and `3a` for the item's own button); the bare `3` is its first toggle, departure. Buttons with
+nothing to tap (`LABEL_ONLY`: a category's heading, the page counter) are shown as plain text. An answer
+is, in this order: a keycap emoji
 (1️⃣ … 🔟, as typed or as a reaction), a button's exact label ("50" is the button "50", not button 50), a
 number or number-and-letter, or a label without its emoji and case ("mild" for "🌤 Mild").
 """
@@ -16,11 +17,13 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from handlers.callback_data import LABEL_ONLY
+from handlers.keyboards import is_checklist_row, toggle_letter
+
 Button = tuple[str, str | None]  # (label, callback data); None: a button with nothing to tap (a URL)
 
 KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 _KEY = re.compile(r"\s*(\d{1,3})\s*([a-z]?)\s*", re.IGNORECASE)
-_OWN_LETTER = re.compile(r".*:([a-z])")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,11 @@ class Menu:
 
     def __bool__(self) -> bool:
         return bool(self.choices)
+
+    @property
+    def is_checklist(self) -> bool:
+        """Whether it has a checklist row (numbers with letters: `3d`)."""
+        return bool(self.defaults)
 
     def pick(self, answer: str) -> Choice | None:
         """The button an answer names (see the module's docstring), or None."""
@@ -67,7 +75,7 @@ def _plain(text: str) -> str:
     return " ".join(kept.casefold().split())
 
 
-def menu(rows: Sequence[Sequence[Button]], inert: frozenset[str] = frozenset()) -> Menu:
+def menu(rows: Sequence[Sequence[Button]], inert: frozenset[str] = frozenset({LABEL_ONLY})) -> Menu:
     """The numbered list for an inline keyboard; buttons whose data is in `inert` only show their label."""
     lines: list[str] = []
     choices: list[Choice] = []
@@ -78,13 +86,12 @@ def menu(rows: Sequence[Sequence[Button]], inert: frozenset[str] = frozenset()) 
         if not live:
             lines.append(" · ".join(label for label, _ in row))
             continue
-        if sum(1 for _, data in live if _own_letter(data)) >= 2:  # an item with its toggles
+        if is_checklist_row(live):
             number += 1
-            keys = _letters([data for _, data in live])
+            keys = _letters([data for _, data in live[1:]])
             for (label, data), letter in zip(live, keys, strict=True):
                 choices.append(Choice(f"{number}{letter}", label, data))
-            own = [key for key, (_, data) in zip(keys, live, strict=True) if _own_letter(data)]
-            defaults[str(number)] = f"{number}{own[0]}"
+            defaults[str(number)] = f"{number}{keys[1]}"
             shown = [f"{label} ({number}{key})" for (label, _), key in zip(live, keys, strict=True)]
             lines.append(f"{number}. " + " · ".join(shown))
             continue
@@ -100,12 +107,8 @@ def menu(rows: Sequence[Sequence[Button]], inert: frozenset[str] = frozenset()) 
     return Menu(tuple(lines), tuple(choices), defaults, number)
 
 
-def _own_letter(data: str) -> str | None:
-    match = _OWN_LETTER.fullmatch(data)
-    return match[1] if match else None
-
-
-def _letters(datas: Sequence[str]) -> list[str]:
-    taken = {letter for data in datas if (letter := _own_letter(data))}
-    spare = iter(letter for letter in "abcefghijklmnopqstuvwxyz" if letter not in taken)
-    return [_own_letter(data) or next(spare) for data in datas]
+def _letters(toggles: Sequence[str]) -> list[str]:
+    """The keys' letters of a checklist row: a spare one for the item, then each toggle's own."""
+    own = [toggle_letter(data) or "" for data in toggles]
+    spare = next(letter for letter in "abcefghijklmnopqstuvwxyz" if letter not in own)
+    return [spare, *own]
