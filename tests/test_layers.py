@@ -34,7 +34,6 @@ STILL_TO_MOVE = frozenset(
         "conversations.journey imports storage.gear",
         "conversations.locker_item imports storage.gear_locker",
         "conversations.weapon_form imports storage.weapons",
-        "handlers.attendance imports storage.attendance",
         "handlers.coach imports bot.ai_jobs",
         "handlers.coach imports storage.coach",
         "handlers.coach imports storage.models",
@@ -50,8 +49,6 @@ STILL_TO_MOVE = frozenset(
         "handlers.packing_list imports storage.models",
         "handlers.sessions imports bot.ai_jobs",
         "handlers.settings imports storage.users",
-        "handlers.stats imports storage.attendance",
-        "handlers.stats imports storage.exports",
         "handlers.weapons imports storage.models",
         "handlers.weapons imports storage.weapons",
     }
