@@ -29,8 +29,6 @@ TRANSPORTS = ("telegram", "nio")
 STILL_TO_MOVE = frozenset(
     {
         "conversations.delete_me imports storage.user_data",
-        "conversations.export imports storage.exports",
-        "conversations.export imports storage.weapons",
         "conversations.journey imports storage.gear",
         "conversations.locker_item imports storage.gear_locker",
         "conversations.weapon_form imports storage.weapons",

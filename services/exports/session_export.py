@@ -13,7 +13,7 @@ import io
 import itertools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +33,7 @@ from services.preferences import format_day
 from services.validation import InvalidInput
 from storage.attendance import session_facts
 from storage.exports import session_rows_between
-from storage.models import Competition, SessionWeaponEntry, ShootingSession, User
+from storage.models import Competition, SessionWeaponEntry, ShootingSession
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -188,9 +188,22 @@ def export_session(row: ShootingSession, weapon_ids: Collection[int] | None = No
     )
 
 
+class Shooter(Protocol):
+    """Whose log it is: the user's row, or the account the chat has of it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def display_name(self) -> str | None: ...
+
+    @property
+    def licence_number(self) -> str | None: ...
+
+
 async def collect(
     session: AsyncSession,
-    user: User,
+    user: Shooter,
     first: dt.date,
     last: dt.date,
     weapon_ids: Collection[int] | None = None,
