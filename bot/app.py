@@ -19,7 +19,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import ai_jobs, gear_jobs, jobs
+from bot import ai_jobs, gear_jobs
 from bot.persistence import DatabasePersistence, Memory
 from bot.update_processor import PerChatUpdateProcessor
 from conversations import delete_me, export, journey, locker_item, log_session, weapon_form
@@ -161,7 +161,7 @@ def build_application(
         audience=audience,
     )
     register_handlers(application)
-    jobs.schedule(application)
+    attendance.schedule(application)
     gear_jobs.schedule(application)
     ai_jobs.schedule(application)
     return application
@@ -187,7 +187,7 @@ def register_handlers(application: Application) -> None:
             *settings.HANDLERS,
             *weapons.HANDLERS,
             *attendance.HANDLERS,
-            *session_pdf.HANDLERS,  # before sessions: its `ss:` pattern would take `ss:pdf:` too
+            *session_pdf.HANDLERS,
             *sessions.HANDLERS,
             *stats.HANDLERS,
             *locker.HANDLERS,

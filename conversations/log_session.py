@@ -1,17 +1,18 @@
 """/log: logging a range session step by step, and editing a saved one with the same steps.
 
 The steps (questions, options, checking answers) are `services.session_log`; this module turns a step's
-options into buttons (`lg:<step>:<token>`), taps and typed text into answers, and keeps the draft in
-user_data (persisted, so a restart resumes the flow). Photos and documents sent at any step attach to
-the session. Entry points: `/log` (with text after it: the quick log instead), `log:new` (the main menu,
-and "photo sent outside a flow → new session", which leaves `pending_files` in user_data) and
-`ss:edit:<id>` (a session's card).
+options into buttons (`lg:<step>:<token>`, `LogChoice`), taps and typed text into answers, and keeps the
+draft in user_data through a `DraftSlot` (persisted, so a restart resumes the flow). Photos and documents
+sent at any step attach to the session. Entry points: `/log` (with text after it: the quick log instead),
+`log:new` (the main menu, and "photo sent outside a flow → new session", which leaves `pending_files` in
+user_data) and `ss:edit:<id>` (a session's card).
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update
@@ -20,12 +21,15 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from conversations.common import conversation
+from handlers import callback_data as cb
 from handlers.context import BotContext
+from handlers.drafts import DraftSlot
 from handlers.files import receive_file
 from handlers.keyboards import grid, keyboard
-from handlers.sessions import LIST_CALLBACK, load_session, quick_log, save_draft
+from handlers.sessions import LIST_CALLBACK, EditSession, quick_log, save
+from services import shooting_sessions
 from services.attachments import RefusedFile
-from services.preferences import format_day, local_now
+from services.preferences import format_day
 from services.session_log import (
     FILE_KEYS,
     Action,
@@ -35,25 +39,13 @@ from services.session_log import (
     SessionDraft,
     StaleChoice,
     Step,
-    WeaponChoice,
     answer_choice,
     answer_text,
-    draft_from_session,
     prompt,
 )
 from services.validation import InvalidInput
-from storage.shooting_sessions import (
-    recent_ammo_brands,
-    recent_clubs,
-    recent_disciplines,
-    recent_locations,
-)
-from storage.weapons import list_weapons
 
 NAME = "log_session"
-PREFIX = "lg"
-NEW_CALLBACK = "log:new"
-EDIT_PATTERN = r"^ss:edit:([0-9]{1,18})$"
 DRAFT = "log_draft"  # user_data key of the draft
 PENDING_FILES = "pending_files"  # user_data key where another feature leaves files for a new session
 
@@ -61,29 +53,46 @@ MAX_MESSAGE_LENGTH = MessageLimit.MAX_TEXT_LENGTH
 State = str | int | None
 
 
+@dataclass(frozen=True)
+class LogNew(cb.Payload, template="log:new"):
+    """A new session (the main menu's button, and the photos feature's hand-over)."""
+
+
+@dataclass(frozen=True)
+class LogChoice(cb.Payload, template="lg:{step}:{token}"):
+    """An option of the question at `step`; `token` is the option's value."""
+
+    step: Step
+    token: str
+
+
+NEW_CALLBACK = LogNew().encode()
+SLOT = DraftSlot(DRAFT, SessionDraft)
+
+
+def choice_at(step: Step) -> Callable[[object], bool]:
+    """The pattern of the buttons of `step`'s question (an older question's button is not an answer)."""
+
+    def check(data: object) -> bool:
+        payload = LogChoice.parse(data) if isinstance(data, str) else None
+        return payload is not None and payload.step is step
+
+    return check
+
+
 def load_draft(context: BotContext) -> SessionDraft:
-    return SessionDraft.from_dict(context.user_data.get(DRAFT) or {})
+    return SLOT.load(context.user_data) or SessionDraft()
 
 
 def keep(context: BotContext, draft: SessionDraft) -> None:
-    context.user_data[DRAFT] = draft.to_dict()
+    SLOT.save(context.user_data, draft)
 
 
 async def load_facts(context: BotContext) -> Facts:
-    user_id = context.account.id
-    async with context.db.session() as session:
-        weapons = await list_weapons(session, user_id)
-        clubs = await recent_clubs(session, user_id)
-        locations = await recent_locations(session, user_id)
-        brands = await recent_ammo_brands(session, user_id)
-        disciplines = await recent_disciplines(session, user_id)
-    return Facts(
-        today=local_now(context.account.time_zone).date(),
-        weapons=tuple(WeaponChoice(weapon.id, weapon.name, weapon.caliber) for weapon in weapons),
-        clubs=tuple(clubs),
-        locations=tuple(locations),
-        ammo_brands=tuple(brands),
-        disciplines=tuple(disciplines),
+    return await shooting_sessions.log_facts(
+        context.uow,
+        context.account.id,
+        context.today,
         common_weather=tuple(context.t("log.common_weather").split("|")),
         common_disciplines=tuple(context.t("log.common_disciplines").split("|")),
     )
@@ -109,8 +118,7 @@ async def ask(
         parts.append("\n".join([context.t(title), context.render(question.summary)]))
     parts.append(context.render([(question.key, question.values)]))
     options = [
-        (option_label(context, option), f"{PREFIX}:{step.value}:{option.value}")
-        for option in question.options
+        (option_label(context, option), LogChoice(step, option.value).encode()) for option in question.options
     ]
     markup = keyboard(grid(options, question.columns)) if options else None
     draft.step = step.value
@@ -126,7 +134,7 @@ async def follow(
     if outcome.action is Action.SAVE:
         return await _save(message, context, draft)
     if outcome.action is Action.CANCEL:
-        context.user_data.pop(DRAFT, None)
+        SLOT.drop(context.user_data)
         await message.reply_text(context.t("log.cancelled"))
         return ConversationHandler.END
     note = context.t(outcome.note) if outcome.note else None
@@ -138,15 +146,15 @@ async def follow(
 
 
 async def _save(message: Message, context: BotContext, draft: SessionDraft) -> State:
-    row = await save_draft(context, draft)
-    if row is None:
+    saved = await save(context, draft)
+    if saved is None:
         await message.reply_text(context.t("log.not_saved"))
         return Step.SUMMARY.value
-    context.user_data.pop(DRAFT, None)
+    SLOT.drop(context.user_data)
     key = "log.updated" if draft.session_id else "log.saved_session"
     text = context.t(
         key,
-        date=format_day(row.date, context.language),
+        date=format_day(saved.date, context.language),
         shots=draft.total_shots,
         files=draft.existing_files + len(draft.files),
     )
@@ -183,13 +191,14 @@ async def start(update: Update, context: BotContext) -> State:
 async def start_edit(update: Update, context: BotContext) -> State:
     """A session card's Edit: the saved session becomes the draft, and the edit menu is shown."""
     query = update.callback_query
-    found = await load_session(context, int(context.match.group(1)))
-    if found is None:
+    payload = cb.decode(query.data)
+    assert isinstance(payload, EditSession)
+    card = await shooting_sessions.open_session(context.uow, context.account.id, payload.session_id)
+    if card is None:
         await query.answer(context.t("sessions.not_found"))
         return ConversationHandler.END
     await query.answer()
-    draft = draft_from_session(*found)
-    return await ask(update.effective_message, context, Step.EDIT, draft, await load_facts(context))
+    return await ask(update.effective_message, context, Step.EDIT, card.draft, await load_facts(context))
 
 
 async def busy(update: Update, context: BotContext) -> State:
@@ -231,11 +240,14 @@ async def mark_chosen(query: CallbackQuery, label: str) -> None:
 def on_choice(step: Step) -> Callable[[Update, BotContext], Awaitable[State]]:
     async def handle(update: Update, context: BotContext) -> State:
         query = update.callback_query
-        if DRAFT not in context.user_data:
+        draft = SLOT.load(context.user_data)
+        if draft is None:
             await query.answer()
             return await lost(update.effective_message, context)
-        token = query.data.split(":", 2)[2]
-        draft, facts = load_draft(context), await load_facts(context)
+        payload = cb.decode(query.data)
+        assert isinstance(payload, LogChoice)
+        token = payload.token
+        facts = await load_facts(context)
         chosen = next(
             (option for option in prompt(step, draft, facts).options if option.value == token), None
         )
@@ -255,9 +267,10 @@ def on_choice(step: Step) -> Callable[[Update, BotContext], Awaitable[State]]:
 def on_text(step: Step) -> Callable[[Update, BotContext], Awaitable[State]]:
     async def handle(update: Update, context: BotContext) -> State:
         message = update.effective_message
-        if DRAFT not in context.user_data:
+        draft = SLOT.load(context.user_data)
+        if draft is None:
             return await lost(message, context)
-        draft, facts = load_draft(context), await load_facts(context)
+        facts = await load_facts(context)
         try:
             outcome = answer_text(step, draft, message.text, facts)
         except InvalidInput as error:
@@ -271,7 +284,8 @@ def on_text(step: Step) -> Callable[[Update, BotContext], Awaitable[State]]:
 async def on_file(update: Update, context: BotContext) -> State:
     """A photo or document at any step: stored, and kept in the draft for the session."""
     message = update.effective_message
-    if DRAFT not in context.user_data:
+    draft = SLOT.load(context.user_data)
+    if draft is None:
         return await lost(message, context)
     try:
         incoming = await receive_file(message, context)
@@ -283,7 +297,6 @@ async def on_file(update: Update, context: BotContext) -> State:
         await message.reply_text(context.t(refusal.key, **values))
         return None
     stored = incoming.stored
-    draft = load_draft(context)
     count = draft.add_file(
         {
             "path": stored.path,
@@ -306,12 +319,12 @@ def build() -> ConversationHandler:
         NAME,
         entry_points=[
             CommandHandler("log", start),
-            CallbackQueryHandler(start, pattern=f"^{NEW_CALLBACK}$"),
-            CallbackQueryHandler(start_edit, pattern=EDIT_PATTERN),
+            CallbackQueryHandler(start, pattern=cb.matches(LogNew)),
+            CallbackQueryHandler(start_edit, pattern=cb.matches(EditSession)),
         ],
         states={
             step.value: [
-                CallbackQueryHandler(on_choice(step), pattern=f"^{PREFIX}:{step.value}:"),
+                CallbackQueryHandler(on_choice(step), pattern=choice_at(step)),
                 MessageHandler(filters.TEXT & ~filters.COMMAND, on_text(step)),
             ]
             for step in Step
@@ -319,7 +332,7 @@ def build() -> ConversationHandler:
         fallbacks=[
             MessageHandler(filters.PHOTO | filters.Document.ALL, on_file),
             CommandHandler("log", busy),
-            CallbackQueryHandler(busy, pattern=f"^{NEW_CALLBACK}$|{EDIT_PATTERN}"),
+            CallbackQueryHandler(busy, pattern=cb.matches(LogNew, EditSession)),
         ],
         drafts=(DRAFT,),
     )

@@ -1,20 +1,30 @@
-"""/attendance: session days against the WM-4 minimum, the pace a renewal needs, and this year's matches.
+"""/attendance: session days against the WM-4 minimum, the pace a renewal needs, and this year's matches;
+and the weekly reminder to those who fall behind.
 
-callback_data: `at:show` (the main menu's entry: sends the overview as a new message). The texts are
-built from a language rather than a chat, so the weekly reminder (bot/jobs.py) speaks the same way.
+Button: `at:show` (`ShowAttendance`, the main menu's entry: sends the overview as a new message). The
+texts are built from a language rather than a chat, so the weekly reminder speaks the same way. The
+reminder's body is a plain coroutine (`send_attendance_reminders`), so it can be called without a schedule;
+everything in it is per user: each user's own sessions, time zone and language.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from dataclasses import dataclass
 from functools import partial
 
-from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram import Bot, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core import i18n
-from handlers.context import BotContext
+from core.audience import EVERYONE, Audience
+from handlers import callback_data as cb
+from handlers.context import RUNTIME, BotContext
 from handlers.keyboards import keyboard
 from handlers.start import SETTINGS_CALLBACK
+from services import attendance, job_runs
 from services.attendance import (
     RECENT_WEEKS,
     REQUIRED_CLUB_MATCHES,
@@ -22,16 +32,26 @@ from services.attendance import (
     REQUIRED_KNSA_MATCHES,
     AttendanceSummary,
     RenewalPlan,
-    first_relevant_day,
     required_pace,
-    summarize,
     time_left,
 )
-from services.preferences import format_day, today_in
-from storage.attendance import session_facts
+from services.preferences import DEFAULT_TIME_ZONE, format_day, local_now, today_in, zone_of
+from services.runtime import Runtime
+from services.unit_of_work import UnitOfWork
 
-PREFIX = "at"
-SHOW_CALLBACK = f"{PREFIX}:show"
+logger = logging.getLogger(__name__)
+
+REMINDER_JOB = "attendance_reminders"
+REMINDER_DAYS = (0,)  # Sunday (PTB numbers days from 0 = Sunday)
+REMINDER_TIME = dt.time(18, 0, tzinfo=zone_of(DEFAULT_TIME_ZONE))
+
+
+@dataclass(frozen=True)
+class ShowAttendance(cb.Payload, template="at:show"):
+    """The overview as a new message."""
+
+
+SHOW_CALLBACK = ShowAttendance().encode()
 
 
 def renewal_text(language: str, plan: RenewalPlan) -> str:
@@ -95,10 +115,9 @@ def reminder_text(language: str, plan: RenewalPlan, recent_days: int) -> str:
 
 async def load_summary(context: BotContext) -> AttendanceSummary:
     account = context.account
-    today = today_in(account.time_zone)
-    async with context.db.session() as session:
-        facts = await session_facts(session, account.id, first_relevant_day(today))
-    return summarize(facts, today, account.renewal_date)
+    return await attendance.attendance_summary(
+        context.uow, account.id, today_in(account.time_zone), account.renewal_date
+    )
 
 
 async def show_attendance(update: Update, context: BotContext) -> None:
@@ -108,15 +127,46 @@ async def show_attendance(update: Update, context: BotContext) -> None:
 
 
 async def on_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    if query.data != SHOW_CALLBACK:
-        await query.answer(context.t("common.expired_button"))
-        return
-    await query.answer()
+    await update.callback_query.answer()
     await show_attendance(update, context)
+
+
+# --- the weekly reminder -----------------------------------------------------------------------------
+
+
+def schedule(application: Application) -> None:
+    runtime: Runtime = application.bot_data[RUNTIME]
+    application.job_queue.run_daily(
+        weekly_attendance_reminders, REMINDER_TIME, days=REMINDER_DAYS, name=REMINDER_JOB
+    )
+    if runtime.settings.aimtrack_jobs_at_start:
+        application.job_queue.run_once(weekly_attendance_reminders, 0, name=f"{REMINDER_JOB}:at-start")
+
+
+async def weekly_attendance_reminders(context: BotContext) -> None:
+    """Once a week across every bot process (services/job_runs.py)."""
+    runtime = context.runtime
+    week = job_runs.week(local_now(DEFAULT_TIME_ZONE))
+    if await job_runs.claim(runtime.db, runtime.audience.job(REMINDER_JOB), week):
+        await send_attendance_reminders(context.uow, context.bot, audience=runtime.audience)
+
+
+async def send_attendance_reminders(
+    uow: UnitOfWork, bot: Bot, *, now: dt.datetime | None = None, audience: Audience = EVERYONE
+) -> list[int]:
+    """Warn each user with reminders on whose pace falls behind their renewal date; returns who was warned."""
+    warned = []
+    for due in await attendance.due_reminders(uow, now=now, audience=audience):
+        try:
+            await bot.send_message(due.user_id, reminder_text(due.language, due.plan, due.recent_days))
+        except TelegramError:  # e.g. the user blocked the bot; the others still get theirs
+            logger.warning("Could not send the attendance reminder to user %s", due.user_id)
+            continue
+        warned.append(due.user_id)
+    return warned
 
 
 HANDLERS = [
     CommandHandler("attendance", show_attendance),
-    CallbackQueryHandler(on_button, pattern=f"^{PREFIX}:"),
+    CallbackQueryHandler(on_button, pattern=cb.matches(ShowAttendance)),
 ]

@@ -4,25 +4,24 @@ A file is checked and stored the moment it arrives. Its description then waits i
 `user_data["pending_files"]` (persisted, so a restart loses nothing) until the user says where it belongs;
 one question covers every file waiting, so an album gets one question.
 
-callback_data (parsed in `parse_callback`):
-`ph:w:<weapon_id>`, `ph:s:<session_id>`: show the attachments of a weapon / a session (and its entries);
-`ph:to:<s|w|e>:<id>`: attach the waiting files to that session, weapon or entry;
-`ph:pick:<w|e>`: list the weapons / the entries of the latest sessions; `ph:ask`: back to the question;
-`ph:new`: keep the files for a new session and hand over to /log (`log:new`); `ph:drop`: attach nothing.
+Buttons (`handlers.callback_data` payloads): `ph:w:<weapon_id>`, `ph:s:<session_id>`: show the attachments
+of a weapon / a session (and its entries); `ph:to:<s|w|e>:<id>`: attach the waiting files to that session,
+weapon or entry; `ph:pick:<w|e>`: list the weapons / the entries of the latest sessions; `ph:ask`: back to
+the question; `ph:new`: keep the files for a new session and hand over to /log (`log:new`); `ph:drop`:
+attach nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import html
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import (
     InlineKeyboardMarkup,
     InputFile,
@@ -34,49 +33,64 @@ from telegram import (
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
+from handlers import callback_data as cb
 from handlers.context import BotContext
 from handlers.files import IncomingFile, receive_file
 from handlers.keyboards import Option, keyboard
 from handlers.screens import edit_in_place
+from services import photos
 from services.attachments import RefusedFile, read_bytes
-from storage.attachments import add_attachment, list_attachments
-from storage.attendance import get_entry
-from storage.models import AttachableType, Attachment, SessionWeaponEntry, ShootingSession, Weapon
-from storage.shooting_sessions import get_session, latest_sessions
-from storage.weapons import get_weapon, list_weapons
+from services.photos import EntryRef, Place, SessionRef, StoredAttachment, Target, WeaponRef
 
 logger = logging.getLogger(__name__)
 
-PREFIX = "ph"
 PENDING_FILES = "pending_files"  # list of dicts with the keys of `pending_entry`; /log takes them too
 PENDING_QUESTION = "pending_question"  # {"message_id": int, "album": media_group_id or None}
 LOG_NEW = "log:new"  # the /log conversation's entry point for a new session
 ALBUM_SIZE = 10  # Telegram's limit for one media group
-RECENT_SESSIONS = 5
 MAX_CHOICES = 30
 PHOTO_TYPES = {"image/jpeg", "image/png"}
-_ID = re.compile(r"[0-9]{1,18}")
-_KINDS = {"s": AttachableType.SESSION, "w": AttachableType.WEAPON, "e": AttachableType.ENTRY}
+
+
+class Picked(enum.StrEnum):
+    WEAPON = "w"
+    ENTRY = "e"
 
 
 @dataclass(frozen=True)
-class PhotoAction:
-    verb: str  # show, to, pick, ask, new, drop
-    kind: str = ""  # s, w or e
-    target_id: int | None = None
+class WeaponPhotos(cb.Payload, template="ph:w:{weapon_id}"):
+    weapon_id: int
 
 
-def parse_callback(data: str) -> PhotoAction | None:
-    match data.split(":"):
-        case ["ph", ("s" | "w") as kind, number] if _ID.fullmatch(number):
-            return PhotoAction("show", kind, int(number))
-        case ["ph", "to", ("s" | "w" | "e") as kind, number] if _ID.fullmatch(number):
-            return PhotoAction("to", kind, int(number))
-        case ["ph", "pick", ("w" | "e") as kind]:
-            return PhotoAction("pick", kind)
-        case ["ph", ("ask" | "new" | "drop") as verb]:
-            return PhotoAction(verb)
-    return None
+@dataclass(frozen=True)
+class SessionPhotos(cb.Payload, template="ph:s:{session_id}"):
+    session_id: int
+
+
+@dataclass(frozen=True)
+class AttachTo(cb.Payload, template="ph:to:{target}:{target_id}"):
+    target: Target
+    target_id: int
+
+
+@dataclass(frozen=True)
+class Pick(cb.Payload, template="ph:pick:{kind}"):
+    kind: Picked
+
+
+@dataclass(frozen=True)
+class AskAgain(cb.Payload, template="ph:ask"):
+    pass
+
+
+@dataclass(frozen=True)
+class ForNewSession(cb.Payload, template="ph:new"):
+    pass
+
+
+@dataclass(frozen=True)
+class Discard(cb.Payload, template="ph:drop"):
+    pass
 
 
 def pending_entry(incoming: IncomingFile) -> dict[str, Any]:
@@ -95,41 +109,39 @@ def pending_entry(incoming: IncomingFile) -> dict[str, Any]:
 # labels
 
 
-def short_date(context: BotContext, shooting_session: ShootingSession) -> str:
-    return shooting_session.date.strftime(context.t("photos.date_format"))
+def short_date(context: BotContext, session: SessionRef) -> str:
+    return session.date.strftime(context.t("photos.date_format"))
 
 
-def session_label(context: BotContext, shooting_session: ShootingSession) -> str:
-    parts = [short_date(context, shooting_session), shooting_session.club]
+def session_label(context: BotContext, session: SessionRef) -> str:
+    parts = [short_date(context, session), session.club]
     return ", ".join(part for part in parts if part)
 
 
-def entry_label(
-    context: BotContext, entry: SessionWeaponEntry, shooting_session: ShootingSession, weapon: Weapon
-) -> str:
+def entry_label(context: BotContext, entry: EntryRef) -> str:
     """`21-11 · CZ Shadow 2 · 25 m`"""
-    return f"{short_date(context, shooting_session)} · {weapon.name[:30]} · {entry.distance_m} m"
+    return f"{short_date(context, entry.session)} · {entry.weapon[:30]} · {entry.distance_m} m"
 
 
 # the question: where does it belong?
 
 
 async def question(context: BotContext) -> tuple[str, InlineKeyboardMarkup]:
-    """The question for every waiting file, offering only targets that exist."""
-    user_id = context.account.id
-    async with context.db.session() as session:
-        latest = await latest_sessions(session, user_id, limit=RECENT_SESSIONS)
-        has_weapons = bool(await list_weapons(session, user_id, include_retired=True))
+    """The question for every waiting file, offering only places that exist."""
+    found = await photos.places(context.uow, context.account.id)
     rows: list[list[Option]] = []
-    if latest:
-        label = context.t("photos.latest_session", session=session_label(context, latest[0]))
-        rows.append([(label, f"{PREFIX}:to:s:{latest[0].id}")])
-    if has_weapons:
-        rows.append([(context.t("photos.pick_weapon"), f"{PREFIX}:pick:w")])
-    if any(shooting_session.entries for shooting_session in latest):
-        rows.append([(context.t("photos.pick_entry"), f"{PREFIX}:pick:e")])
+    if found.latest:
+        label = context.t("photos.latest_session", session=session_label(context, found.latest))
+        rows.append([(label, AttachTo(Target.SESSION, found.latest.id).encode())])
+    if found.has_weapons:
+        rows.append([(context.t("photos.pick_weapon"), Pick(Picked.WEAPON).encode())])
+    if found.has_entries:
+        rows.append([(context.t("photos.pick_entry"), Pick(Picked.ENTRY).encode())])
     rows.append(
-        [(context.t("photos.new_session"), f"{PREFIX}:new"), (context.t("photos.discard"), f"{PREFIX}:drop")]
+        [
+            (context.t("photos.new_session"), ForNewSession().encode()),
+            (context.t("photos.discard"), Discard().encode()),
+        ]
     )
     count = len(context.user_data.get(PENDING_FILES, []))
     text = context.t("photos.ask_one") if count == 1 else context.t("photos.ask_many", count=count)
@@ -173,106 +185,74 @@ async def _ask(message: Message, context: BotContext, text: str, markup: InlineK
 
 async def on_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    action = parse_callback(query.data)
-    if action is None:
-        await query.answer(context.t("common.expired_button"))
-    elif action.verb == "show":
-        await show_attachments(update, context, action.kind, action.target_id)
+    payload = cb.decode(query.data)
+    if isinstance(payload, WeaponPhotos | SessionPhotos):
+        await show_attachments(update, context, payload)
     elif not context.user_data.get(PENDING_FILES):
         await query.answer(context.t("photos.nothing_pending"))
-    elif action.verb == "to":
-        await attach_pending(update, context, action.kind, action.target_id)
-    elif action.verb == "pick":
-        await _pick(update, context, action.kind)
-    elif action.verb == "ask":
+    elif isinstance(payload, AttachTo):
+        await attach_pending(update, context, payload.target, payload.target_id)
+    elif isinstance(payload, Pick):
+        await _pick(update, context, payload.kind)
+    elif isinstance(payload, AskAgain):
         await query.answer()
         text, markup = await question(context)
         await edit_in_place(query, text, markup)
-    elif action.verb == "new":
+    elif isinstance(payload, ForNewSession):
         context.user_data.pop(PENDING_QUESTION, None)
         await query.answer()
         markup = keyboard([[(context.t("photos.log_new"), LOG_NEW)]])
         await edit_in_place(query, context.t("photos.handed_over"), markup)
-    else:  # drop
+    else:  # Discard
         context.user_data.pop(PENDING_FILES, None)
         context.user_data.pop(PENDING_QUESTION, None)
         await query.answer()
         await edit_in_place(query, context.t("photos.discarded"))
 
 
-async def _pick(update: Update, context: BotContext, kind: str) -> None:
+async def _pick(update: Update, context: BotContext, kind: Picked) -> None:
     user_id = context.account.id
-    async with context.db.session() as session:
-        if kind == "w":
-            weapons = await list_weapons(session, user_id, include_retired=True)
-            options = [(weapon.name[:40], f"{PREFIX}:to:w:{weapon.id}") for weapon in weapons[:MAX_CHOICES]]
-            text = context.t("photos.choose_weapon")
-        else:
-            latest = await latest_sessions(session, user_id, limit=RECENT_SESSIONS)
-            entries = [
-                (entry, shooting_session) for shooting_session in latest for entry in shooting_session.entries
-            ]
-            options = [
-                (entry_label(context, entry, shooting_session, entry.weapon), f"{PREFIX}:to:e:{entry.id}")
-                for entry, shooting_session in entries[:MAX_CHOICES]
-            ]
-            text = context.t("photos.choose_entry")
+    if kind is Picked.WEAPON:
+        weapons = await photos.weapon_places(context.uow, user_id, MAX_CHOICES)
+        options = [(weapon.name[:40], AttachTo(Target.WEAPON, weapon.id).encode()) for weapon in weapons]
+        text = context.t("photos.choose_weapon")
+    else:
+        entries = await photos.entry_places(context.uow, user_id, MAX_CHOICES)
+        options = [
+            (entry_label(context, entry), AttachTo(Target.ENTRY, entry.id).encode()) for entry in entries
+        ]
+        text = context.t("photos.choose_entry")
     await update.callback_query.answer()
     rows = [[option] for option in options]
     await edit_in_place(
-        update.callback_query, text, keyboard([*rows, [(context.t("common.back"), f"{PREFIX}:ask")]])
+        update.callback_query, text, keyboard([*rows, [(context.t("common.back"), AskAgain().encode())]])
     )
 
 
-async def _target(
-    context: BotContext, session: AsyncSession, kind: str, target_id: int
-) -> tuple[str, str] | None:
-    """(what the confirmation calls it, the callback that shows its photos), or None if not the user's."""
-    user_id = context.account.id
-    if kind == "w":
-        weapon = await get_weapon(session, user_id, target_id)
-        return (html.escape(weapon.name), f"{PREFIX}:w:{weapon.id}") if weapon else None
-    if kind == "s":
-        shooting_session = await get_session(session, user_id, target_id)
-        if shooting_session is None:
-            return None
-        label = html.escape(session_label(context, shooting_session))
-        return context.t("photos.session_target", session=label), f"{PREFIX}:s:{shooting_session.id}"
-    row = await get_entry(session, user_id, target_id)
-    if row is None:
-        return None
-    label = html.escape(entry_label(context, *row))
-    return context.t("photos.entry_target", entry=label), f"{PREFIX}:s:{row[1].id}"
+def _described(context: BotContext, place: Place) -> tuple[str, str]:
+    """(what the confirmation calls the place, the callback that shows its photos)."""
+    if isinstance(place, WeaponRef):
+        return html.escape(place.name), WeaponPhotos(place.id).encode()
+    if isinstance(place, SessionRef):
+        label = html.escape(session_label(context, place))
+        return context.t("photos.session_target", session=label), SessionPhotos(place.id).encode()
+    label = html.escape(entry_label(context, place))
+    return context.t("photos.entry_target", entry=label), SessionPhotos(place.session.id).encode()
 
 
-async def attach_pending(update: Update, context: BotContext, kind: str, target_id: int) -> None:
-    """Attach every waiting file to the chosen target, once it is known to be the user's."""
+async def attach_pending(update: Update, context: BotContext, target: Target, target_id: int) -> None:
+    """Attach every waiting file to the chosen place, once it is known to be the user's."""
     query = update.callback_query
     pending: list[dict[str, Any]] = context.user_data[PENDING_FILES]
-    async with context.db.session() as session:
-        target = await _target(context, session, kind, target_id)
-        if target is not None:
-            for item in pending:
-                await add_attachment(
-                    session,
-                    context.account.id,
-                    _KINDS[kind],
-                    target_id,
-                    path=item["path"],
-                    sha256=item["sha256"],
-                    mime=item["mime"],
-                    size=item["size"],
-                    original_name=item["original_name"],
-                    telegram_file_id=item["telegram_file_id"],
-                )
-    if target is None:
+    place = await photos.attach_files(context.uow, context.account.id, target, target_id, pending)
+    if place is None:
         await query.answer(context.t("photos.not_found"))
         return
     count = len(pending)
     context.user_data.pop(PENDING_FILES, None)
     context.user_data.pop(PENDING_QUESTION, None)
     await query.answer()
-    name, show = target
+    name, show = _described(context, place)
     text = (
         context.t("photos.attached_one", target=name)
         if count == 1
@@ -284,36 +264,35 @@ async def attach_pending(update: Update, context: BotContext, kind: str, target_
 # showing what is attached
 
 
-async def show_attachments(update: Update, context: BotContext, kind: str, owner_id: int) -> None:
+async def show_attachments(
+    update: Update, context: BotContext, payload: WeaponPhotos | SessionPhotos
+) -> None:
     query = update.callback_query
     user_id = context.account.id
-    async with context.db.session() as session:
-        if kind == "w":
-            owner = await get_weapon(session, user_id, owner_id)
-            attachments = await list_attachments(session, user_id, AttachableType.WEAPON, owner_id)
-        else:
-            owner = await get_session(session, user_id, owner_id)
-            attachments = await list_attachments(session, user_id, AttachableType.SESSION, owner_id)
-            for entry in owner.entries if owner else []:
-                attachments += await list_attachments(session, user_id, AttachableType.ENTRY, entry.id)
-    if owner is None:
+    if isinstance(payload, WeaponPhotos):
+        files = await photos.weapon_files(context.uow, user_id, payload.weapon_id)
+    else:
+        files = await photos.session_files(context.uow, user_id, payload.session_id)
+    if files is None:
         await query.answer(context.t("photos.not_found"))
         return
     await query.answer()
     chat_id = update.effective_chat.id
-    if not attachments:
-        empty = "photos.none_weapon" if kind == "w" else "photos.none_session"
+    if not files:
+        empty = "photos.none_weapon" if isinstance(payload, WeaponPhotos) else "photos.none_session"
         await context.bot.send_message(chat_id, context.t(empty))
         return
-    await send_attachments(context, chat_id, attachments)
+    await send_attachments(context, chat_id, files)
 
 
-def shows_as_photo(attachment: Attachment) -> bool:
+def shows_as_photo(attachment: StoredAttachment) -> bool:
     """A photo that was sent as a photo is shown as one (by its file_id); files stay documents, as sent."""
     return attachment.mime in PHOTO_TYPES and not (attachment.original_name and attachment.telegram_file_id)
 
 
-async def send_attachments(context: BotContext, chat_id: int, attachments: Sequence[Attachment]) -> None:
+async def send_attachments(
+    context: BotContext, chat_id: int, attachments: Sequence[StoredAttachment]
+) -> None:
     """Photos, then documents, in albums of at most ten; by file_id, re-uploading only what has none
     (or whose file_id Telegram no longer knows)."""
     photos = [attachment for attachment in attachments if shows_as_photo(attachment)]
@@ -328,7 +307,7 @@ async def send_attachments(context: BotContext, chat_id: int, attachments: Seque
                 await _send_chunk(context, chat_id, chunk, as_photo=as_photo, by_id=False)
 
 
-async def _media(context: BotContext, attachment: Attachment, *, by_id: bool) -> str | InputFile | None:
+async def _media(context: BotContext, attachment: StoredAttachment, *, by_id: bool) -> str | InputFile | None:
     """The file_id, or the stored bytes; None when those are gone or their path leaves the attachments."""
     if by_id and attachment.telegram_file_id:
         return attachment.telegram_file_id
@@ -343,7 +322,7 @@ async def _media(context: BotContext, attachment: Attachment, *, by_id: bool) ->
 
 
 async def _send_chunk(
-    context: BotContext, chat_id: int, chunk: Sequence[Attachment], *, as_photo: bool, by_id: bool
+    context: BotContext, chat_id: int, chunk: Sequence[StoredAttachment], *, as_photo: bool, by_id: bool
 ) -> None:
     media = [item for attachment in chunk if (item := await _media(context, attachment, by_id=by_id))]
     if not media:
@@ -357,6 +336,9 @@ async def _send_chunk(
 
 
 HANDLERS = [
-    CallbackQueryHandler(on_button, pattern=f"^{PREFIX}:"),
+    CallbackQueryHandler(
+        on_button,
+        pattern=cb.matches(WeaponPhotos, SessionPhotos, AttachTo, Pick, AskAgain, ForNewSession, Discard),
+    ),
     MessageHandler(filters.UpdateType.MESSAGE & (filters.PHOTO | filters.Document.ALL), on_file),
 ]

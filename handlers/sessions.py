@@ -1,85 +1,96 @@
 """/sessions (the list, a session's card, deleting) and the quick log (`log 25m glock 50 shots 471`).
 
-callback_data:
-- `ss:list` (a new message with the first page), `ss:page:<n>` (edit to page n), `ss:card:<id>`,
-  `ss:del:<id>` (ask), `ss:delok:<id>` (delete); `ss:edit:<id>` opens the /log conversation
-  (conversations.log_session); the card's Photos button is `ph:s:<id>` (the photos feature) and its PDF
-  button `ss:pdf:<id>` (handlers.session_pdf, registered before these handlers).
-- `ql:s:<token>` / `ql:c:<token>`: save / cancel a quick log; the understood session waits in user_data
-  under the token, so the button works after a restart and only once.
+Buttons (`handlers.callback_data` payloads): `ss:list` (a new message with the first page), `ss:page:<n>`
+(edit to page n), `ss:card:<id>`, `ss:del:<id>` (ask), `ss:delok:<id>` (delete); `ss:edit:<id>` opens the
+/log conversation (conversations.log_session); the card's Photos button is the photos feature's and its
+PDF button handlers.session_pdf's. `ql:s:<token>` / `ql:c:<token>` save / cancel a quick log; the
+understood session waits in user_data under the token, so the button works after a restart and only once.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import ai_jobs
+from handlers import callback_data as cb
 from handlers.context import BotContext
 from handlers.keyboards import keyboard
+from handlers.photos import SessionPhotos
 from handlers.screens import edit_in_place
-from services.preferences import format_day, local_now
-from services.session_log import (
-    QUICK_LOG_TEXT,
-    SessionDraft,
-    WeaponChoice,
-    draft_from_quick,
-    draft_from_session,
-    entry_values,
-    overview_line,
-    parse_quick_log,
-    session_values,
-    summary_lines,
-)
+from handlers.session_pdf import SessionPdf
+from services import shooting_sessions
+from services.preferences import format_day
+from services.session_log import QUICK_LOG_TEXT, SessionDraft, summary_lines
+from services.shooting_sessions import SavedSession, SessionCard, SessionLine
 from services.validation import InvalidInput
-from storage.attachments import add_attachment, list_attachments
-from storage.models import AttachableType, ShootingSession
-from storage.shooting_sessions import (
-    count_sessions,
-    create_session,
-    delete_session,
-    get_session,
-    last_club,
-    latest_sessions,
-    update_session,
+
+QUICK_LOGS = (
+    "quick_logs"  # user_data: token -> the understood session (SessionDraft.to_dict), waiting for Save
 )
-from storage.weapons import list_weapons
-
-PREFIX = "ss"
-LIST_CALLBACK = f"{PREFIX}:list"
-QUICK_PREFIX = "ql"
-QUICK_LOGS = "quick_logs"  # user_data: token -> the understood session, waiting for Save
 MAX_WAITING_QUICK_LOGS = 5
-PER_PAGE = 5
-_ID = re.compile(r"[0-9]{1,18}")  # fits a database integer; `isdigit` would pass "²" and 30 digits
 
 
-# --- showing plain data --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SessionsList(cb.Payload, template="ss:list"):
+    """The first page, as a new message (the main menu's button)."""
+
+
+@dataclass(frozen=True)
+class SessionsPageButton(cb.Payload, template="ss:page:{page}"):
+    page: int
+
+
+@dataclass(frozen=True)
+class OpenCard(cb.Payload, template="ss:card:{session_id}"):
+    session_id: int
+
+
+@dataclass(frozen=True)
+class AskDelete(cb.Payload, template="ss:del:{session_id}"):
+    session_id: int
+
+
+@dataclass(frozen=True)
+class ConfirmDelete(cb.Payload, template="ss:delok:{session_id}"):
+    session_id: int
+
+
+@dataclass(frozen=True)
+class EditSession(cb.Payload, template="ss:edit:{session_id}"):
+    """Answered by the /log conversation (conversations.log_session)."""
+
+    session_id: int
+
+
+@dataclass(frozen=True)
+class QuickSave(cb.Payload, template="ql:s:{token}"):
+    token: str
+
+
+@dataclass(frozen=True)
+class QuickCancel(cb.Payload, template="ql:c:{token}"):
+    token: str
+
+
+LIST_CALLBACK = SessionsList().encode()
 
 
 # --- saving a draft (the /log conversation and the quick log) -------------------------------------------
 
 
-async def save_draft(context: BotContext, draft: SessionDraft) -> ShootingSession | None:
-    """Write the session, its entries and its new files in one transaction. None (nothing written) when
-    the session or one of its weapons is no longer the user's."""
+async def save(context: BotContext, draft: SessionDraft) -> SavedSession | None:
+    """Save the draft (None: nothing written, the session or a weapon is no longer the user's); a new
+    session gets its AI reflection."""
     user_id = context.account.id
-    values, entries = session_values(draft), entry_values(draft)
-    async with context.db.session() as session:
-        if draft.session_id is None:
-            row = await create_session(session, user_id, values, entries)
-        else:
-            row = await update_session(session, user_id, draft.session_id, values, entries)
-        if row is not None:
-            for description in draft.files:
-                await add_attachment(session, user_id, AttachableType.SESSION, row.id, **description)
-    if row is not None and draft.session_id is None:  # a new session gets its AI reflection
-        await ai_jobs.enqueue_reflection(context.application, user_id, row.id)
-    return row
+    saved = await shooting_sessions.save_draft(context.uow, user_id, draft)
+    if saved is not None and saved.created:
+        await ai_jobs.enqueue_reflection(context.application, user_id, saved.id)
+    return saved
 
 
 # --- the quick log ------------------------------------------------------------------------------------
@@ -88,16 +99,13 @@ async def save_draft(context: BotContext, draft: SessionDraft) -> ShootingSessio
 async def quick_log(update: Update, context: BotContext) -> None:
     """Understand a one-line log and ask for one tap to save it."""
     message = update.effective_message
-    user_id = context.account.id
-    async with context.db.session() as session:
-        weapons = [WeaponChoice(w.id, w.name, w.caliber) for w in await list_weapons(session, user_id)]
-        club = await last_club(session, user_id)
     try:
-        quick = parse_quick_log(message.text, weapons)
+        draft = await shooting_sessions.understand_quick_log(
+            context.uow, context.account.id, message.text, context.today
+        )
     except InvalidInput as error:
         await message.reply_text(context.explain(error))
         return
-    draft = draft_from_quick(quick, local_now(context.account.time_zone).date(), club)
     waiting: dict[str, Any] = context.user_data.setdefault(QUICK_LOGS, {})
     token = secrets.token_hex(4)
     waiting[token] = draft.to_dict()
@@ -105,17 +113,18 @@ async def quick_log(update: Update, context: BotContext) -> None:
         del waiting[old]
     text = "\n".join([context.t("log.quick_title"), context.render(summary_lines(draft))])
     buttons = [
-        (context.t("log.save"), f"{QUICK_PREFIX}:s:{token}"),
-        (context.t("log.cancel"), f"{QUICK_PREFIX}:c:{token}"),
+        (context.t("log.save"), QuickSave(token).encode()),
+        (context.t("log.cancel"), QuickCancel(token).encode()),
     ]
     await message.reply_text(text, reply_markup=keyboard([buttons]))
 
 
 async def on_quick_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    _, action, token, *_ = [*query.data.split(":", 2), "", ""]
+    payload = cb.decode(query.data)
+    assert isinstance(payload, QuickSave | QuickCancel)
     waiting: dict[str, Any] = context.user_data.get(QUICK_LOGS, {})
-    data = waiting.pop(token, None) if action in ("s", "c") else None
+    data = waiting.pop(payload.token, None)
     if not waiting:
         context.user_data.pop(QUICK_LOGS, None)
     if data is None:
@@ -124,11 +133,11 @@ async def on_quick_button(update: Update, context: BotContext) -> None:
     await query.answer()
     draft = SessionDraft.from_dict(data)
     summary = context.render(summary_lines(draft))
-    if action == "c":
+    if isinstance(payload, QuickCancel):
         await edit_in_place(query, f"{summary}\n\n{context.t('log.cancelled')}")
         return
-    row = await save_draft(context, draft)
-    note = context.t("log.saved") if row else context.t("log.not_saved_quick")
+    saved = await save(context, draft)
+    note = context.t("log.saved") if saved else context.t("log.not_saved_quick")
     await edit_in_place(
         query, f"{summary}\n\n{note}", keyboard([[(context.t("sessions.menu"), LIST_CALLBACK)]])
     )
@@ -138,26 +147,21 @@ async def on_quick_button(update: Update, context: BotContext) -> None:
 
 
 async def page_view(context: BotContext, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    user_id = context.account.id
-    async with context.db.session() as session:
-        total = await count_sessions(session, user_id)
-        pages = max(1, -(-total // PER_PAGE))
-        page = min(max(page, 1), pages)
-        rows = await latest_sessions(session, user_id, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
-    if not rows:
+    found = await shooting_sessions.sessions_page(context.uow, context.account.id, page)
+    if not found.sessions:
         return context.t("sessions.empty"), None
-    title = context.t("sessions.title", page=page, pages=pages, total=total)
-    text = "\n".join([title, "", context.render([overview_line(row) for row in rows])])
-    buttons = [[(_button_label(context, row), f"{PREFIX}:card:{row.id}")] for row in rows]
+    title = context.t("sessions.title", page=found.page, pages=found.pages, total=found.total)
+    text = "\n".join([title, "", context.render([row.line for row in found.sessions])])
+    buttons = [[(_button_label(context, row), OpenCard(row.id).encode())] for row in found.sessions]
     navigation = []
-    if page > 1:
-        navigation.append((context.t("sessions.previous"), f"{PREFIX}:page:{page - 1}"))
-    if page < pages:
-        navigation.append((context.t("sessions.next"), f"{PREFIX}:page:{page + 1}"))
+    if found.page > 1:
+        navigation.append((context.t("sessions.previous"), SessionsPageButton(found.page - 1).encode()))
+    if found.page < found.pages:
+        navigation.append((context.t("sessions.next"), SessionsPageButton(found.page + 1).encode()))
     return text, keyboard([*buttons, navigation] if navigation else buttons)
 
 
-def _button_label(context: BotContext, row: ShootingSession) -> str:
+def _button_label(context: BotContext, row: SessionLine) -> str:
     club = row.club or context.t("sessions.no_club")
     return context.t("sessions.button", date=format_day(row.date, context.language), club=club[:40])
 
@@ -167,98 +171,82 @@ async def show_sessions(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
-async def load_session(context: BotContext, session_id: int) -> tuple[ShootingSession, int] | None:
-    """One of the user's sessions (entries and weapons loaded) and its number of attachments."""
-    user_id = context.account.id
-    async with context.db.session() as session:
-        row = await get_session(session, user_id, session_id)
-        if row is None:
-            return None
-        files = await list_attachments(session, user_id, AttachableType.SESSION, session_id)
-    return row, len(files)
-
-
-def card_view(context: BotContext, row: ShootingSession, files: int) -> tuple[str, InlineKeyboardMarkup]:
-    title = context.t("sessions.card_title", date=format_day(row.date, context.language))
-    lines = summary_lines(draft_from_session(row, files))
+def card_view(context: BotContext, card: SessionCard) -> tuple[str, InlineKeyboardMarkup]:
+    title = context.t("sessions.card_title", date=format_day(card.date, context.language))
     markup = keyboard(
         [
             [
-                (context.t("sessions.edit"), f"{PREFIX}:edit:{row.id}"),
-                (context.t("sessions.delete"), f"{PREFIX}:del:{row.id}"),
+                (context.t("sessions.edit"), EditSession(card.id).encode()),
+                (context.t("sessions.delete"), AskDelete(card.id).encode()),
             ],
             [
-                (context.t("sessions.photos", count=files), f"ph:s:{row.id}"),
-                (context.t("export.session.button"), f"{PREFIX}:pdf:{row.id}"),
+                (context.t("sessions.photos", count=card.files), SessionPhotos(card.id).encode()),
+                (context.t("export.session.button"), SessionPdf(card.id).encode()),
             ],
-            [(context.t("coach.reflection_button"), f"ai:ref:{row.id}")],
-            [(context.t("sessions.back"), f"{PREFIX}:page:1")],
+            [(context.t("coach.reflection_button"), f"ai:ref:{card.id}")],
+            [(context.t("sessions.back"), SessionsPageButton(1).encode())],
         ]
     )
-    return "\n".join([title, context.render(lines)]), markup
+    return "\n".join([title, context.render(summary_lines(card.draft))]), markup
 
 
 async def on_button(update: Update, context: BotContext) -> None:
-    """Every `ss:` button but edit (the /log conversation's): answered at once, then the message edited."""
+    """The list's and the card's buttons (edit is the /log conversation's): answered, then edited."""
     query = update.callback_query
-    _, action, argument, *_ = [*query.data.split(":", 2), "", ""]
-    if action == "list":
+    payload = cb.decode(query.data)
+    if isinstance(payload, SessionsList):
         await query.answer()
         await show_sessions(update, context)
-        return
-    if not _ID.fullmatch(argument) or action not in ("page", "card", "del", "delok"):
-        await query.answer(context.t("common.expired_button"))
-        return
-    number = int(argument)
-    if action == "page":
+    elif isinstance(payload, SessionsPageButton):
         await query.answer()
-        await edit_in_place(query, *await page_view(context, number))
-        return
-    found = await load_session(context, number)
-    if found is None:
-        await query.answer(context.t("sessions.not_found"))
-        return
-    row, files = found
-    await query.answer()
-    if action == "card":
-        await edit_in_place(query, *card_view(context, row, files))
-    elif action == "del":
-        await _confirm_delete(query, context, row, files)
-    else:
-        await _delete(query, context, row)
+        await edit_in_place(query, *await page_view(context, payload.page))
+    elif isinstance(payload, ConfirmDelete):
+        await _delete(query, context, payload.session_id)
+    elif isinstance(payload, OpenCard | AskDelete):
+        card = await shooting_sessions.open_session(context.uow, context.account.id, payload.session_id)
+        if card is None:
+            await query.answer(context.t("sessions.not_found"))
+            return
+        await query.answer()
+        if isinstance(payload, OpenCard):
+            await edit_in_place(query, *card_view(context, card))
+        else:
+            await _confirm_delete(query, context, card)
 
 
-async def _confirm_delete(
-    query: CallbackQuery, context: BotContext, row: ShootingSession, files: int
-) -> None:
+async def _confirm_delete(query: CallbackQuery, context: BotContext, card: SessionCard) -> None:
     text = context.t(
         "sessions.confirm_delete",
-        date=format_day(row.date, context.language),
-        entries=len(row.entries),
-        files=files,
+        date=format_day(card.date, context.language),
+        entries=card.entries,
+        files=card.files,
     )
     markup = keyboard(
         [
             [
-                (context.t("sessions.delete_yes"), f"{PREFIX}:delok:{row.id}"),
-                (context.t("sessions.delete_no"), f"{PREFIX}:card:{row.id}"),
+                (context.t("sessions.delete_yes"), ConfirmDelete(card.id).encode()),
+                (context.t("sessions.delete_no"), OpenCard(card.id).encode()),
             ]
         ]
     )
     await edit_in_place(query, text, markup)
 
 
-async def _delete(query: CallbackQuery, context: BotContext, row: ShootingSession) -> None:
-    async with context.db.session() as session:
-        deleted = await delete_session(session, context.account.id, row.id)
-    key = "sessions.deleted" if deleted else "sessions.not_found"
-    back = keyboard([[(context.t("sessions.back"), f"{PREFIX}:page:1")]])
-    await edit_in_place(query, context.t(key, date=format_day(row.date, context.language)), back)
+async def _delete(query: CallbackQuery, context: BotContext, session_id: int) -> None:
+    day = await shooting_sessions.delete_session(context.uow, context.account.id, session_id)
+    if day is None:
+        await query.answer(context.t("sessions.not_found"))
+        return
+    await query.answer()
+    back = keyboard([[(context.t("sessions.back"), SessionsPageButton(1).encode())]])
+    await edit_in_place(query, context.t("sessions.deleted", date=format_day(day, context.language)), back)
 
 
 HANDLERS = [
     CommandHandler("sessions", show_sessions),
-    CallbackQueryHandler(on_button, pattern=f"^{PREFIX}:"),
-    CallbackQueryHandler(on_quick_button, pattern=f"^{QUICK_PREFIX}:"),
+    CallbackQueryHandler(
+        on_button, pattern=cb.matches(SessionsList, SessionsPageButton, OpenCard, AskDelete, ConfirmDelete)
+    ),
+    CallbackQueryHandler(on_quick_button, pattern=cb.matches(QuickSave, QuickCancel)),
     MessageHandler(filters.TEXT & ~filters.COMMAND & filters.Regex(QUICK_LOG_TEXT), quick_log),
 ]

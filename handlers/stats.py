@@ -1,55 +1,79 @@
 """/stats: charts of the user's own log, sent as photos. Buttons choose the chart, then (for scores) the
 weapon and the distance.
 
-callback_data: `st:menu` (the main menu's entry: a new message), `st:menu:edit` (back to the choice),
-`st:sc` (choose a weapon), `st:sc:<weapon id>` (choose a distance, or the chart when there is one),
-`st:sc:<weapon id>:<metres>`,
-`st:rd` (rounds per month), `st:at` (attendance). Everything is read again on each tap, so a button
-still works after a restart, and one naming another user's weapon finds nothing.
+Buttons (`handlers.callback_data` payloads): `st:menu` (the main menu's entry: a new message), `st:menu:edit`
+(back to the choice), `st:sc` (choose a weapon), `st:sc:<weapon id>` (choose a distance, or the chart when
+there is one), `st:sc:<weapon id>:<metres>`, `st:rd` (rounds per month), `st:at` (attendance). Everything is
+read again on each tap, so a button still works after a restart, and one naming another user's weapon finds
+nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import html
-import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from handlers import callback_data as cb
 from handlers.context import BotContext
 from handlers.keyboards import grid, keyboard
 from handlers.screens import edit_in_place
-from services.attendance import REQUIRED_DAYS, year_before
-from services.charts import (
-    ROLLING_WINDOW,
-    attendance_chart,
-    cumulative_days,
-    last_months,
-    rounds_chart,
-    rounds_per_month,
-    score_chart,
-    score_series,
-    scored_distances,
-)
-from services.exports.session_export import ExportSession, export_session
-from storage.attendance import session_facts
-from storage.exports import sessions_between
+from services import stats
+from services.attendance import REQUIRED_DAYS
+from services.charts import ROLLING_WINDOW, attendance_chart, rounds_chart, score_chart
 
-PREFIX = "st"
-MENU_CALLBACK = f"{PREFIX}:menu"
-_NUMBER = re.compile(r"[0-9]{1,18}")  # an id or a distance; `isdigit` would pass "²"
+
+@dataclass(frozen=True)
+class StatsMenu(cb.Payload, template="st:menu"):
+    """The choice of charts as a new message (the main menu's button)."""
+
+
+@dataclass(frozen=True)
+class BackToMenu(cb.Payload, template="st:menu:edit"):
+    pass
+
+
+@dataclass(frozen=True)
+class ChooseWeapon(cb.Payload, template="st:sc"):
+    pass
+
+
+@dataclass(frozen=True)
+class WeaponScores(cb.Payload, template="st:sc:{weapon_id}"):
+    weapon_id: int
+
+
+@dataclass(frozen=True)
+class DistanceScores(cb.Payload, template="st:sc:{weapon_id}:{distance}"):
+    weapon_id: int
+    distance: int
+
+
+@dataclass(frozen=True)
+class RoundsChart(cb.Payload, template="st:rd"):
+    pass
+
+
+@dataclass(frozen=True)
+class AttendanceChart(cb.Payload, template="st:at"):
+    pass
+
+
+MENU_CALLBACK = StatsMenu().encode()
+ScoreButton = ChooseWeapon | WeaponScores | DistanceScores
 
 
 def _menu_markup(context: BotContext) -> InlineKeyboardMarkup:
     return keyboard(
         [
-            [(context.t("stats.scores_button"), f"{PREFIX}:sc")],
-            [(context.t("stats.rounds_button"), f"{PREFIX}:rd")],
-            [(context.t("stats.attendance_button"), f"{PREFIX}:at")],
+            [(context.t("stats.scores_button"), ChooseWeapon().encode())],
+            [(context.t("stats.rounds_button"), RoundsChart().encode())],
+            [(context.t("stats.attendance_button"), AttendanceChart().encode())],
         ]
     )
 
@@ -58,53 +82,44 @@ async def show_stats(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(context.t("stats.choose"), reply_markup=_menu_markup(context))
 
 
-async def _sessions(context: BotContext, first: dt.date) -> list[ExportSession]:
-    async with context.db.session() as session:
-        rows = await sessions_between(session, context.account.id, first, context.today)
-    return [s for row in rows if (s := export_session(row)) is not None]
-
-
-def _weapon_names(sessions: list[ExportSession]) -> dict[int, str]:
-    return {e.weapon_id: e.weapon for row in sessions for e in row.entries if e.score is not None}
-
-
 async def _send_chart(update: Update, context: BotContext, draw: Callable[[], bytes], caption: str) -> None:
     chat = update.effective_chat
     await chat.send_action(ChatAction.UPLOAD_PHOTO)
     await chat.send_photo(await asyncio.to_thread(draw), caption=caption)
 
 
-async def _scores(update: Update, context: BotContext, arguments: list[str]) -> None:
+async def _scores(update: Update, context: BotContext, payload: ScoreButton) -> None:
     query = update.callback_query
-    sessions = await _sessions(context, dt.date.min)
-    names = _weapon_names(sessions)
-    back = (context.t("stats.back"), f"{PREFIX}:menu:edit")
-    if not arguments:
+    book = await stats.score_book(context.uow, context.account.id, context.today)
+    names = book.weapons
+    back = (context.t("stats.back"), BackToMenu().encode())
+    if isinstance(payload, ChooseWeapon):
         if not names:
             await query.answer(context.t("stats.no_scores"), show_alert=True)
             return
         await query.answer()
         options = [
-            (name[:40], f"{PREFIX}:sc:{wid}") for wid, name in sorted(names.items(), key=lambda i: i[1])
+            (name[:40], WeaponScores(wid).encode()) for wid, name in sorted(names.items(), key=lambda i: i[1])
         ]
         await edit_in_place(query, context.t("stats.choose_weapon"), keyboard([*grid(options[:90]), [back]]))
         return
-    weapon_id = int(arguments[0])
-    distances = scored_distances(sessions, weapon_id)
-    if weapon_id not in names or (len(arguments) > 1 and int(arguments[1]) not in distances):
+    weapon_id = payload.weapon_id
+    distances = book.distances(weapon_id)
+    if weapon_id not in names or (isinstance(payload, DistanceScores) and payload.distance not in distances):
         await query.answer(context.t("stats.not_found"))
         return
     await query.answer()
     weapon = names[weapon_id]
-    if len(arguments) == 1 and len(distances) > 1:
+    if isinstance(payload, WeaponScores) and len(distances) > 1:
         options = [
-            (context.t("stats.distance", distance=d), f"{PREFIX}:sc:{weapon_id}:{d}") for d in distances
+            (context.t("stats.distance", distance=d), DistanceScores(weapon_id, d).encode())
+            for d in distances
         ]
         text = context.t("stats.choose_distance", weapon=html.escape(weapon))
         await edit_in_place(query, text, keyboard([*grid(options[:90], 3), [back]]))
         return
-    distance = int(arguments[1]) if len(arguments) > 1 else distances[0]
-    points = score_series(sessions, weapon_id, distance)
+    distance = payload.distance if isinstance(payload, DistanceScores) else distances[0]
+    points = book.series(weapon_id, distance)
 
     def draw() -> bytes:
         return score_chart(
@@ -123,11 +138,10 @@ async def _scores(update: Update, context: BotContext, arguments: list[str]) -> 
 
 async def _rounds(update: Update, context: BotContext) -> None:
     await update.callback_query.answer()
-    months = last_months(context.today)
-    sessions = await _sessions(context, dt.date(*months[0], 1))
-    rounds = rounds_per_month(sessions, months)
+    found = await stats.monthly_rounds(context.uow, context.account.id, context.today)
+    rounds = found.rounds
     names = context.t("stats.months").split()
-    labels = [f"{names[month - 1]} {year % 100:02d}" for year, month in months]
+    labels = [f"{names[month - 1]} {year % 100:02d}" for year, month in found.months]
 
     def draw() -> bytes:
         return rounds_chart(
@@ -144,9 +158,7 @@ async def _rounds(update: Update, context: BotContext) -> None:
 async def _attendance(update: Update, context: BotContext) -> None:
     await update.callback_query.answer()
     today = context.today
-    async with context.db.session() as session:
-        facts = await session_facts(session, context.account.id, year_before(today))
-    points = cumulative_days((day for day, _ in facts), today)
+    points = await stats.session_days_curve(context.uow, context.account.id, today)
 
     def draw() -> bytes:
         return attendance_chart(
@@ -164,26 +176,29 @@ async def _attendance(update: Update, context: BotContext) -> None:
 
 
 async def on_button(update: Update, context: BotContext) -> None:
-    """Every `st:` button, parsed here; a forged or outdated one is answered and changes nothing."""
+    """Every `st:` button; one naming nothing of the user's is answered and changes nothing."""
     query = update.callback_query
-    action, *arguments = query.data.split(":")[1:]
-    if action == "menu" and arguments in ([], ["edit"]):
+    payload = cb.decode(query.data)
+    if isinstance(payload, StatsMenu):
         await query.answer()
-        if arguments:
-            await edit_in_place(query, context.t("stats.choose"), _menu_markup(context))
-        else:
-            await show_stats(update, context)
-    elif action == "sc" and len(arguments) <= 2 and all(_NUMBER.fullmatch(a) for a in arguments):
-        await _scores(update, context, arguments)
-    elif action == "rd" and not arguments:
+        await show_stats(update, context)
+    elif isinstance(payload, BackToMenu):
+        await query.answer()
+        await edit_in_place(query, context.t("stats.choose"), _menu_markup(context))
+    elif isinstance(payload, ChooseWeapon | WeaponScores | DistanceScores):
+        await _scores(update, context, payload)
+    elif isinstance(payload, RoundsChart):
         await _rounds(update, context)
-    elif action == "at" and not arguments:
-        await _attendance(update, context)
     else:
-        await query.answer(context.t("common.expired_button"))
+        await _attendance(update, context)
 
 
 HANDLERS = [
     CommandHandler("stats", show_stats),
-    CallbackQueryHandler(on_button, pattern=f"^{PREFIX}:"),
+    CallbackQueryHandler(
+        on_button,
+        pattern=cb.matches(
+            StatsMenu, BackToMenu, ChooseWeapon, WeaponScores, DistanceScores, RoundsChart, AttendanceChart
+        ),
+    ),
 ]

@@ -1,8 +1,9 @@
-"""The Dutch WM-4 attendance rules over a shooter's own log. Plain Python: facts in, plain data out.
+"""The Dutch WM-4 attendance rules over a shooter's own log, and the use cases that read it: /attendance's
+overview and the weekly reminder.
 
 A WM-4 renewal asks for at least 18 session days in the 12 months before it and, per calendar year,
 3 KNSA ranking matches or 5 club matches. A day counts once, however many sessions it holds.
-The facts are (date, competition) pairs, one per logged session.
+The facts are (date, competition) pairs, one per logged session; the rules are plain functions over them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from core import i18n
+from core.audience import EVERYONE, Audience
+from services.preferences import local_now
 from services.texts import Text
+from services.unit_of_work import UnitOfWork
+from storage.attendance import session_facts, users_with_reminders
 from storage.models import Competition
 
 REQUIRED_DAYS = 18
@@ -156,3 +162,47 @@ def reminder_due(facts: list[Fact], today: dt.date, renewal_date: dt.date) -> Re
     """The plan to warn about, or None when the shooter is on pace."""
     plan = plan_renewal(facts, today, renewal_date)
     return plan if is_behind(plan, recent_pace(facts, today)) else None
+
+
+# --- use cases ---------------------------------------------------------------------------------------
+
+
+async def attendance_summary(
+    uow: UnitOfWork, user_id: int, today: dt.date, renewal_date: dt.date | None
+) -> AttendanceSummary:
+    """The user's session days and matches, and where they stand for `renewal_date` (if set)."""
+    async with uow.transaction() as session:
+        facts = await session_facts(session, user_id, first_relevant_day(today))
+    return summarize(facts, today, renewal_date)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A user to warn: in their language, the plan they fall behind on and their recent session days."""
+
+    user_id: int
+    language: str
+    plan: RenewalPlan
+    recent_days: int
+
+
+async def due_reminders(
+    uow: UnitOfWork, *, now: dt.datetime | None = None, audience: Audience = EVERYONE
+) -> list[Reminder]:
+    """The users `audience` reaches who turned reminders on and whose pace falls behind their renewal date;
+    each is judged on their own sessions and in their own time zone."""
+    async with uow.transaction() as session:
+        users = await users_with_reminders(session)
+    due = []
+    for user in users:
+        if not audience.reaches(user.id) or user.renewal_date is None:
+            continue
+        today = local_now(user.time_zone, now=now).date()
+        async with uow.transaction() as session:
+            facts = await session_facts(session, user.id, first_relevant_day(today))
+        plan = reminder_due(facts, today, user.renewal_date)
+        if plan is None:
+            continue
+        language = i18n.resolve_language(user.language, user.telegram_language)
+        due.append(Reminder(user.id, language, plan, round(recent_pace(facts, today) * RECENT_WEEKS)))
+    return due

@@ -17,6 +17,7 @@ from services.attendance import REQUIRED_DAYS, year_before
 from services.exports.session_export import ExportSession
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 WIDTH_PX, HEIGHT_PX, DPI = 1000, 600, 100
@@ -115,14 +116,15 @@ def date_label(day: dt.date, month_names: Sequence[str]) -> str:
     return f"{name}\n{day.year}" if day.month == 1 else name
 
 
-def _date_axis(axes: object, month_names: Sequence[str]) -> None:
+def _date_axis(axes: Axes, month_names: Sequence[str]) -> None:
+    """Date ticks labelled in the reader's language (matplotlib's date helpers have no type hints)."""
     from matplotlib import dates, ticker
 
     def label(value: float, _position: int | None) -> str:
-        return date_label(dates.num2date(value).date(), month_names)
+        return date_label(dates.num2date(value).date(), month_names)  # type: ignore[no-untyped-call]
 
-    axes.xaxis.set_major_locator(dates.AutoDateLocator(maxticks=8))  # type: ignore[attr-defined]
-    axes.xaxis.set_major_formatter(ticker.FuncFormatter(label))  # type: ignore[attr-defined]
+    axes.xaxis.set_major_locator(dates.AutoDateLocator(maxticks=8))  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_formatter(ticker.FuncFormatter(label))
 
 
 def score_chart(
@@ -138,14 +140,17 @@ def score_chart(
     axes = figure.add_subplot()
     days = [day for day, _ in points]
     scores = [score for _, score in points]
-    axes.plot(days, scores, "o", color="#1f77b4", alpha=0.6, label=score_label)
-    axes.plot(days, rolling_mean(scores), "-", color="#d62728", linewidth=2, label=mean_label)
+    # matplotlib takes dates through its unit converters; its type hints only name numbers.
+    axes.plot(days, scores, "o", color="#1f77b4", alpha=0.6, label=score_label)  # type: ignore[arg-type]
+    mean = rolling_mean(scores)
+    axes.plot(days, mean, "-", color="#d62728", linewidth=2, label=mean_label)  # type: ignore[arg-type]
     axes.set_title(title)
     axes.set_ylabel(score_label)
     axes.grid(True, alpha=0.3)
     axes.legend(loc="best")
     if days and min(days) == max(days):  # one day: a week around it, or matplotlib has no date ticks to pick
-        axes.set_xlim(days[0] - dt.timedelta(days=3), days[0] + dt.timedelta(days=3))
+        week = (days[0] - dt.timedelta(days=3), days[0] + dt.timedelta(days=3))
+        axes.set_xlim(*week)  # type: ignore[arg-type]
     _date_axis(axes, month_names)
     return _png(figure)
 
@@ -186,9 +191,16 @@ def attendance_chart(
     axes = figure.add_subplot()
     days = [since, *(day for day, _ in points), today]
     counts = [0, *(count for _, count in points), points[-1][1] if points else 0]
-    axes.step(days, counts, where="post", color="#1f77b4", linewidth=2, label=days_label)
+    axes.step(
+        days,  # type: ignore[arg-type]
+        counts,
+        where="post",
+        color="#1f77b4",
+        linewidth=2,
+        label=days_label,
+    )
     axes.axhline(REQUIRED_DAYS, color="#d62728", linestyle="--", label=required_label)
-    axes.set_xlim(since, today)
+    axes.set_xlim(since, today)  # type: ignore[arg-type]
     axes.set_ylim(0, max(REQUIRED_DAYS, counts[-1]) + 2)
     axes.set_title(title)
     axes.set_ylabel(days_label)

@@ -363,6 +363,7 @@ def _skip(step: Step) -> tuple[Option, ...]:
 
 def prompt(step: Step, draft: SessionDraft, facts: Facts) -> Prompt:
     """The question to ask at `step`: its text key and values, and the options to offer."""
+    options: tuple[Option, ...]
     if step is Step.DATE:
         options = (
             Option("today", key="log.today"),

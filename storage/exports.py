@@ -25,6 +25,8 @@ async def sessions_between(
     return list(result)
 
 
+PlainRow = Row[*tuple[Any, ...]]  # a row of plain column values, as many as were selected
+
 SESSION_COLUMNS = (
     ShootingSession.id,
     ShootingSession.date,
@@ -56,7 +58,7 @@ ENTRY_COLUMNS = (
 
 async def session_rows_between(
     session: AsyncSession, user_id: int, first: dt.date, last: dt.date
-) -> tuple[list[Row[Any]], list[Row[Any]]]:
+) -> tuple[list[PlainRow], list[PlainRow]]:
     """The rows of `sessions_between` as plain rows, for exports of years of sessions: (sessions in the same
     order, their entries with their weapons' columns by entry id). Two queries, no ORM objects, which made
     most of a 2,000-session CSV's time (benchmarks/history.py)."""

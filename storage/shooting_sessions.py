@@ -7,9 +7,9 @@ triggers lazy IO. Values come in as plain dicts of column values, one per sessio
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
@@ -136,7 +136,8 @@ async def update_session(
     existing = {entry.id: entry for entry in row.entries}
     kept: list[SessionWeaponEntry] = []
     for entry_values in entries:
-        entry = existing.pop(entry_values.get("id"), None) if entry_values.get("id") else None
+        entry_id = entry_values.get("id")
+        entry = existing.pop(entry_id, None) if entry_id else None
         if entry is None:
             kept.append(_entry(entry_values))
             continue
@@ -162,7 +163,7 @@ async def delete_session(session: AsyncSession, user_id: int, session_id: int) -
     result = await session.execute(
         delete(ShootingSession).where(ShootingSession.id == session_id, ShootingSession.user_id == user_id)
     )
-    if not result.rowcount:
+    if not cast("CursorResult[Any]", result).rowcount:
         return False
     await delete_attachments_of(session, user_id, AttachableType.SESSION, [session_id])
     await delete_attachments_of(session, user_id, AttachableType.ENTRY, entry_ids)

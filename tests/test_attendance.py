@@ -8,9 +8,10 @@ import pytest
 
 from bot.app import AimTrackApplication
 from bot.emulator import BotApiEmulator
-from bot.jobs import REMINDER_JOB, send_attendance_reminders
 from core.audience import FIRST_MATRIX_USER_ID, MATRIX_SIDE, TELEGRAM_SIDE
+from handlers.attendance import REMINDER_JOB, send_attendance_reminders
 from services.preferences import zone_of
+from services.unit_of_work import UnitOfWork
 from storage.db import Database
 from storage.models import Competition, ShootingSession, User
 from tests.conftest import ALICE, BOB
@@ -220,7 +221,7 @@ async def test_the_weekly_job_warns_only_users_behind_with_reminders_on(
     await add_sessions(db, erik, lagging, today)
     users = {user_id: emulator.user(user_id) for user_id in (ALICE, BOB, carol, dave, erik)}
 
-    warned = await send_attendance_reminders(db, bot.bot, now=sunday)
+    warned = await send_attendance_reminders(UnitOfWork(db), bot.bot, now=sunday)
     assert warned == [ALICE, erik]
     reminder = await users[ALICE].next_message()
     assert reminder.text.splitlines() == [
@@ -247,9 +248,10 @@ async def test_beside_matrix_each_side_reminds_its_own_users_once(
         await add_sessions(db, user_id, lagging, today)
         emulator.user(user_id)
 
-    assert await send_attendance_reminders(db, bot.bot, now=sunday, audience=TELEGRAM_SIDE) == [ALICE]
-    assert await send_attendance_reminders(db, bot.bot, now=sunday, audience=MATRIX_SIDE) == [matrix_only]
-    assert await send_attendance_reminders(db, bot.bot, now=sunday) == [ALICE, matrix_only]
+    uow = UnitOfWork(db)
+    assert await send_attendance_reminders(uow, bot.bot, now=sunday, audience=TELEGRAM_SIDE) == [ALICE]
+    assert await send_attendance_reminders(uow, bot.bot, now=sunday, audience=MATRIX_SIDE) == [matrix_only]
+    assert await send_attendance_reminders(uow, bot.bot, now=sunday) == [ALICE, matrix_only]
     assert (TELEGRAM_SIDE.job(REMINDER_JOB), MATRIX_SIDE.job(REMINDER_JOB)) == (
         REMINDER_JOB,
         f"{REMINDER_JOB}:matrix",

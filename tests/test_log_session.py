@@ -387,7 +387,7 @@ async def test_a_refused_file_during_log_is_explained(
     await alice.ask("/log")
     await alice.send_document(b"MZ...", "tool.exe", "application/x-msdownload")
     assert "I keep photos" in (await alice.next_message()).text
-    assert not bot.user_data[ALICE]["log_draft"]["files"]
+    assert not bot.user_data[ALICE]["log_draft"]["draft"]["files"]
 
 
 async def test_a_conversation_whose_draft_is_gone_starts_over(

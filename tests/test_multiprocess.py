@@ -19,7 +19,7 @@ from sqlalchemy import func, select, text
 
 from bot.emulator import BotApiEmulator
 from bot.gear_jobs import RECHECK_JOB
-from bot.jobs import REMINDER_JOB
+from handlers.attendance import REMINDER_JOB
 from services.preferences import local_now
 from storage.db import Database
 from storage.migrations import MIGRATIONS_LOCK, check

@@ -13,9 +13,8 @@ import io
 import itertools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attendance import (
@@ -32,8 +31,8 @@ from services.exports.pdf import FONT, document
 from services.preferences import format_day
 from services.validation import InvalidInput
 from storage.attendance import session_facts
-from storage.exports import session_rows_between
-from storage.models import Competition, SessionWeaponEntry, ShootingSession, User
+from storage.exports import PlainRow, session_rows_between
+from storage.models import Competition, SessionWeaponEntry, ShootingSession
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -188,9 +187,22 @@ def export_session(row: ShootingSession, weapon_ids: Collection[int] | None = No
     )
 
 
+class Shooter(Protocol):
+    """Whose log it is: the user's row, or the account the chat has of it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def display_name(self) -> str | None: ...
+
+    @property
+    def licence_number(self) -> str | None: ...
+
+
 async def collect(
     session: AsyncSession,
-    user: User,
+    user: Shooter,
     first: dt.date,
     last: dt.date,
     weapon_ids: Collection[int] | None = None,
@@ -203,8 +215,8 @@ async def collect(
         (day, Competition(c)) for day, c in await session_facts(session, user.id, since) if day <= last
     )
     entries: dict[int, list[ExportEntry]] = {}
-    for session_id, *values in entry_rows:
-        entries.setdefault(session_id, []).append(ExportEntry(*values))
+    for entry_row in entry_rows:
+        entries.setdefault(entry_row[0], []).append(ExportEntry(*entry_row[1:]))
     sessions = tuple(
         s for row in session_rows if (s := _export_row(row, entries.get(row.id, []), weapon_ids)) is not None
     )
@@ -212,7 +224,7 @@ async def collect(
 
 
 def _export_row(
-    row: Row[Any], entries: list[ExportEntry], weapon_ids: Collection[int] | None
+    row: PlainRow, entries: list[ExportEntry], weapon_ids: Collection[int] | None
 ) -> ExportSession | None:
     """`export_session` for a plain row of `session_rows_between`."""
     chosen = tuple(e for e in entries if weapon_ids is None or e.weapon_id in weapon_ids)
