@@ -19,7 +19,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import ai_jobs, gear_jobs
+from bot import gear_jobs
 from bot.persistence import DatabasePersistence, Memory
 from bot.update_processor import PerChatUpdateProcessor
 from conversations import delete_me, export, journey, locker_item, log_session, weapon_form
@@ -38,6 +38,7 @@ from handlers import (
     my_data,
     packing_list,
     photos,
+    reflections,
     session_pdf,
     sessions,
     settings,
@@ -49,6 +50,7 @@ from handlers.access import gate
 from handlers.context import RUNTIME, BotContext
 from handlers.errors import on_error
 from services import accounts
+from services.coach.coach import build_coach
 from services.geocoding import NominatimGeocoder, OfflineGazetteer
 from services.preferences import zone_of
 from services.runtime import Runtime
@@ -157,13 +159,13 @@ def build_application(
             if settings.weather_provider is WeatherProvider.OPEN_METEO
             else None
         ),
-        coach=ai_jobs.build_coach(settings, db),
+        coach=build_coach(settings, db),
         audience=audience,
     )
     register_handlers(application)
     attendance.schedule(application)
     gear_jobs.schedule(application)
-    ai_jobs.schedule(application)
+    reflections.schedule(application)
     return application
 
 

@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot import ai_jobs
 from bot.emulator import BotApiEmulator
+from handlers import reflections as ai_jobs
+from services.coach import coach as coach_service
+from services.coach import reflections as ai_requests
 from storage.db import Database
 from storage.models import AiReflection, AiStatus, CoachMessage
 from tests.conftest import ALICE, BOB, StartBot
@@ -31,8 +33,8 @@ async def fake() -> AsyncIterator[FakeAnthropic]:
 
 @pytest.fixture
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ai_jobs, "RETRY_DELAYS_S", (0.01, 0.01))
-    monkeypatch.setattr(ai_jobs, "SDK_RETRIES", 0)
+    monkeypatch.setattr(ai_requests, "RETRY_DELAYS_S", (0.01, 0.01))
+    monkeypatch.setattr(coach_service, "SDK_RETRIES", 0)
 
 
 @pytest.fixture

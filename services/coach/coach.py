@@ -1,11 +1,16 @@
 """ShooterCoach: one service in front of the providers. It loads one user's data, keeps the coach's
-threads, and hands the provider only that user's history (and tools scoped to that user)."""
+threads, and hands the provider only that user's history (and tools scoped to that user).
+
+`build_coach` makes the process's coach from the settings: the offline coach, or Anthropic's when it is
+configured with a key."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
 
+from core.settings import AiProvider, Settings
+from services.coach.offline import OfflineProvider
 from services.coach.tools import DatabaseTools
 from services.coach.types import Answer, CoachProvider, History, Question, Reflection, Turn, WeaponInsight
 from storage.coach import (
@@ -19,6 +24,7 @@ from storage.coach import (
 from storage.db import Database
 from storage.models import CoachRole, CoachThread
 
+SDK_RETRIES = 2  # the SDK's own retries of one HTTP call (connection errors, 429, 5xx)
 MAX_TURNS = 12  # earlier messages of a thread sent as context
 TURNS_BUDGET_CHARS = 8000
 
@@ -94,3 +100,20 @@ def bounded_turns(turns: list[Turn], budget: int = TURNS_BUDGET_CHARS) -> list[T
     while kept and kept[0].role != "user":
         kept.pop(0)
     return kept
+
+
+def build_coach(settings: Settings, db: Database) -> ShooterCoach:
+    provider: CoachProvider = OfflineProvider()
+    if settings.ai_provider is AiProvider.ANTHROPIC and settings.anthropic_api_key:
+        # The SDK takes over a second to import: only a bot that uses it pays for that.
+        from services.coach.anthropic_provider import AnthropicProvider
+
+        provider = AnthropicProvider(
+            api_key=settings.anthropic_api_key.get_secret_value(),
+            base_url=settings.anthropic_base_url,
+            model=settings.ai_model,
+            max_tokens=settings.ai_max_tokens,
+            timeout_s=settings.ai_timeout_s,
+            max_retries=SDK_RETRIES,
+        )
+    return ShooterCoach(provider, db)
