@@ -23,7 +23,7 @@ from bot import gear_jobs
 from bot.persistence import DatabasePersistence, Memory
 from bot.update_processor import PerChatUpdateProcessor
 from conversations import delete_me, export, journey, locker_item, log_session, weapon_form
-from conversations import settings as settings_conversation
+from conversations import preferences as preferences_conversation
 from core import i18n
 from core.access import AccessControl, Admits
 from core.audience import EVERYONE, Audience
@@ -38,10 +38,10 @@ from handlers import (
     my_data,
     packing_list,
     photos,
+    preferences,
     reflections,
     session_pdf,
     sessions,
-    settings,
     start,
     stats,
     weapons,
@@ -177,7 +177,7 @@ def register_handlers(application: Application) -> None:
         [
             # First: while its question is open, everything the user sends is its answer (see its module).
             delete_me.build(),
-            settings_conversation.build(),
+            preferences_conversation.build(),
             weapon_form.build(),
             log_session.build(),
             locker_item.build(),
@@ -186,7 +186,7 @@ def register_handlers(application: Application) -> None:
             *start.HANDLERS,
             *my_data.HANDLERS,
             *link.HANDLERS,
-            *settings.HANDLERS,
+            *preferences.HANDLERS,
             *weapons.HANDLERS,
             *attendance.HANDLERS,
             *session_pdf.HANDLERS,

@@ -11,8 +11,7 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandl
 from conversations.common import conversation
 from handlers.context import BotContext
 from handlers.keyboards import keyboard
-from handlers.screens import edit_in_place
-from handlers.settings import (
+from handlers.preferences import (
     CLEAR_LICENCE,
     CLEAR_RENEWAL,
     TYPE_LICENCE,
@@ -26,6 +25,7 @@ from handlers.settings import (
     overview_text,
     renewal_value,
 )
+from handlers.screens import edit_in_place
 from services.exports.session_export import parse_licence_number
 from services.preferences import format_day, parse_time_zone
 from services.validation import InvalidInput, parse_date

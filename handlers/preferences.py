@@ -4,7 +4,7 @@ any time (no conversation needed).
 callback_data: `set:menu`, `set:lang`, `set:lang:<code|auto>`, `set:tz`, `set:tz:<IANA name>`, `set:done`,
 `set:ren:clear`, `set:rem:<on|off>`, `set:lic:clear`, `set:sep:<comma|semicolon>`; typing another zone
 (`set:tzt`), a renewal date (`set:ren`) or the KNSA licence number (`set:lic`) is the conversation in
-`conversations.settings`.
+`conversations.preferences`.
 """
 
 from __future__ import annotations
