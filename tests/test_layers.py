@@ -39,7 +39,6 @@ STILL_TO_MOVE = frozenset(
         "handlers.my_data imports storage.user_data",
         "handlers.packing_list imports storage.gear",
         "handlers.packing_list imports storage.models",
-        "handlers.preferences imports storage.users",
     }
 )
 
