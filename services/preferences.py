@@ -96,6 +96,13 @@ class Preferences:
         )
 
 
+async def preferences_of(uow: UnitOfWork, user_id: int) -> Preferences | None:
+    """The user's preferences; None for someone who never used the bot (no account)."""
+    async with uow.transaction() as session:
+        user = await users.get_user(session, user_id)
+        return None if user is None else Preferences.of(user)
+
+
 async def _changed(uow: UnitOfWork, user_id: int, setter: _Setter, value: Any) -> Preferences:
     async with uow.transaction() as session:
         await setter(session, user_id, value)
