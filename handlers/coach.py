@@ -24,10 +24,10 @@ from handlers.context import BotContext
 from handlers.keyboards import keyboard
 from handlers.reflections import InsightButton, ReflectionButton
 from handlers.screens import edit_in_place
-from services.coach import reflections as ai_requests
 from services.coach import topics
 from services.coach.coach import ShooterCoach
 from services.coach.formatting import to_messages
+from services.coach.reflections import reflection_pending
 from services.coach.types import CoachUnavailable
 from services.preferences import format_day
 
@@ -161,7 +161,7 @@ async def on_ai_button(update: Update, context: BotContext) -> None:
     payload = cb.decode(query.data)
     user_id = context.account.id
     if isinstance(payload, ReflectionButton):
-        if await ai_requests.reflection_pending(context.uow, user_id, payload.session_id):
+        if await reflection_pending(context.uow, user_id, payload.session_id):
             await query.answer(context.t("coach.already_queued"))
             return
         queued = await reflections.enqueue_reflection(context.application, user_id, payload.session_id)
