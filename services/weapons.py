@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.texts import Label, Text
 from services.unit_of_work import UnitOfWork
 from services.validation import InvalidInput, parse_date, parse_name, parse_note
@@ -296,7 +298,7 @@ def _card_of(weapon: Weapon, stats: WeaponStats) -> WeaponCard:
     )
 
 
-async def _stats_of(session: Any, user_id: int, weapon_id: int) -> WeaponStats:
+async def _stats_of(session: AsyncSession, user_id: int, weapon_id: int) -> WeaponStats:
     return (await store.weapon_stats(session, user_id, [weapon_id])).get(weapon_id, WeaponStats())
 
 
