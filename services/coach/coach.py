@@ -22,7 +22,7 @@ from storage.coach import (
     weapons,
 )
 from storage.db import Database
-from storage.models import CoachRole, CoachThread
+from storage.models import CoachRole
 
 SDK_RETRIES = 2  # the SDK's own retries of one HTTP call (connection errors, 429, 5xx)
 MAX_TURNS = 12  # earlier messages of a thread sent as context
@@ -78,13 +78,6 @@ class ShooterCoach:
             await add_message(session, user_id, thread.id, CoachRole.USER, text)
             await add_message(session, user_id, thread.id, CoachRole.ASSISTANT, answer.text, answer.tokens)
         return answer
-
-    async def new_topic(
-        self, user_id: int, *, session_id: int | None = None, weapon_id: int | None = None
-    ) -> CoachThread | None:
-        """A fresh thread, optionally pinned to one of the user's sessions or weapons (None if not theirs)."""
-        async with self.db.session() as session:
-            return await new_thread(session, user_id, session_id=session_id, weapon_id=weapon_id)
 
 
 def bounded_turns(turns: list[Turn], budget: int = TURNS_BUDGET_CHARS) -> list[Turn]:
