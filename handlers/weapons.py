@@ -19,6 +19,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from handlers import callback_data as cb
 from handlers.context import BotContext
 from handlers.keyboards import Option, grid, keyboard
+from handlers.photos import WeaponPhotos
 from handlers.reflections import InsightButton
 from handlers.screens import Screen, show_screen
 from services import weapons
@@ -119,7 +120,7 @@ def card_view(context: BotContext, weapon: WeaponCard) -> tuple[str, InlineKeybo
         retire = (context.t("weapons.card.retire"), _button(Action.RETIRE, weapon.id))
     edit = (context.t("weapons.card.edit"), _button(Action.EDIT, weapon.id))
     delete = (context.t("weapons.card.delete"), _button(Action.DELETE, weapon.id))
-    photos = (context.t("weapons.card.photos"), f"ph:w:{weapon.id}")
+    photos = (context.t("weapons.card.photos"), WeaponPhotos(weapon.id).encode())
     back = (context.t("weapons.card.back"), _list_callback(weapon.retired))
     insight = (context.t("coach.insight_button"), InsightButton(weapon.id).encode())
     rows = [[edit, retire], [delete, photos], [insight], [back]]
