@@ -117,8 +117,8 @@ def _stored(draft: dict[str, Any]) -> dict[str, Any]:
 def weapon_values(draft: dict[str, Any], fields: Iterable[Field] = FIELDS) -> dict[str, Any]:
     """Column values for storage from a draft (all of them, or those of `fields`)."""
     values = {step_of(field).column: draft.get(step_of(field).column) for field in fields}
-    if isinstance(values.get("purchased_at"), str):
-        values["purchased_at"] = dt.date.fromisoformat(values["purchased_at"])
+    if isinstance(purchased := values.get("purchased_at"), str):
+        values["purchased_at"] = dt.date.fromisoformat(purchased)
     return values
 
 

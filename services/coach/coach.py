@@ -61,6 +61,7 @@ class ShooterCoach:
         """
         async with self.db.session() as session:
             thread = await current_thread(session, user_id) or await new_thread(session, user_id)
+            assert thread is not None, "a thread pinned to nothing is always made"
             earlier = await recent_messages(session, user_id, thread.id, MAX_TURNS)
         question = Question(
             text=text,
