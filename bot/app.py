@@ -19,11 +19,11 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import ai_jobs, gear_jobs
+from bot import gear_jobs
 from bot.persistence import DatabasePersistence, Memory
 from bot.update_processor import PerChatUpdateProcessor
 from conversations import delete_me, export, journey, locker_item, log_session, weapon_form
-from conversations import settings as settings_conversation
+from conversations import preferences as preferences_conversation
 from core import i18n
 from core.access import AccessControl, Admits
 from core.audience import EVERYONE, Audience
@@ -38,9 +38,10 @@ from handlers import (
     my_data,
     packing_list,
     photos,
+    preferences,
+    reflections,
     session_pdf,
     sessions,
-    settings,
     start,
     stats,
     weapons,
@@ -49,6 +50,7 @@ from handlers.access import gate
 from handlers.context import RUNTIME, BotContext
 from handlers.errors import on_error
 from services import accounts
+from services.coach.coach import build_coach
 from services.geocoding import NominatimGeocoder, OfflineGazetteer
 from services.preferences import zone_of
 from services.runtime import Runtime
@@ -157,13 +159,13 @@ def build_application(
             if settings.weather_provider is WeatherProvider.OPEN_METEO
             else None
         ),
-        coach=ai_jobs.build_coach(settings, db),
+        coach=build_coach(settings, db),
         audience=audience,
     )
     register_handlers(application)
     attendance.schedule(application)
     gear_jobs.schedule(application)
-    ai_jobs.schedule(application)
+    reflections.schedule(application)
     return application
 
 
@@ -175,7 +177,7 @@ def register_handlers(application: Application) -> None:
         [
             # First: while its question is open, everything the user sends is its answer (see its module).
             delete_me.build(),
-            settings_conversation.build(),
+            preferences_conversation.build(),
             weapon_form.build(),
             log_session.build(),
             locker_item.build(),
@@ -184,7 +186,7 @@ def register_handlers(application: Application) -> None:
             *start.HANDLERS,
             *my_data.HANDLERS,
             *link.HANDLERS,
-            *settings.HANDLERS,
+            *preferences.HANDLERS,
             *weapons.HANDLERS,
             *attendance.HANDLERS,
             *session_pdf.HANDLERS,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 
 from telegram import Update
 from telegram.ext import (
@@ -23,15 +24,21 @@ from telegram.ext import (
 )
 
 from conversations.common import conversation
+from handlers import callback_data as cb
 from handlers.context import BotContext
 from handlers.keyboards import keyboard
-from services.user_data import erase_user
-from storage.user_data import count_rows
+from services import user_data
 
 logger = logging.getLogger(__name__)
 
 CONFIRMING = "confirming"
-KEEP = "dm:keep"
+
+
+@dataclass(frozen=True)
+class KeepMyData(cb.Payload, template="dm:keep"):
+    """The button under the question; any tap while it is open keeps the data."""
+
+
 # (catalog key, table) of the counts the question shows.
 SUMMARY = (
     ("weapons", "weapons"),
@@ -45,15 +52,15 @@ _CANCEL = filters.Regex(r"^/cancel(?:@\w+)?(?:\s|$)")
 
 
 async def ask(update: Update, context: BotContext) -> str:
-    async with context.db.session() as session:
-        counts = await count_rows(session, context.account.id)
+    counts = await user_data.stored_counts(context.uow, context.account.id)
     summary = "\n".join(context.t(f"deleteme.{key}", count=counts[table]) for key, table in SUMMARY)
     parts = [context.t("deleteme.explain", summary=summary)]
     if context.account.claimed_at is not None:
         parts.append(context.t("deleteme.owner_note"))
     parts.append(context.t("deleteme.ask_word", word=context.t("deleteme.word")))
     await update.effective_message.reply_text(
-        "\n\n".join(parts), reply_markup=keyboard([[(context.t("deleteme.keep_button"), KEEP)]])
+        "\n\n".join(parts),
+        reply_markup=keyboard([[(context.t("deleteme.keep_button"), KeepMyData().encode())]]),
     )
     return CONFIRMING
 
@@ -63,7 +70,7 @@ async def receive_word(update: Update, context: BotContext) -> int:
     if message.text.strip() != context.t("deleteme.word"):
         return await keep(update, context)
     user_id = context.account.id
-    erased = await erase_user(context.db, context.runtime.settings.aimtrack_data_dir, user_id)
+    erased = await user_data.erase_user(context.uow, context.runtime.settings.aimtrack_data_dir, user_id)
     forget(context, user_id, update.effective_chat.id)
     release_ownership(context, user_id)
     logger.info("Telegram user %s deleted their data (%s rows, %s files)", user_id, erased.rows, erased.files)

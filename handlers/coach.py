@@ -12,32 +12,49 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
-import re
+from dataclasses import dataclass
 
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import ai_jobs
+from handlers import callback_data as cb
+from handlers import reflections
 from handlers.context import BotContext
 from handlers.keyboards import keyboard
+from handlers.reflections import InsightButton, ReflectionButton
 from handlers.screens import edit_in_place
+from services.coach import topics
 from services.coach.coach import ShooterCoach
 from services.coach.formatting import to_messages
+from services.coach.reflections import reflection_pending
 from services.coach.types import CoachUnavailable
 from services.preferences import format_day
-from storage.coach import reflection_of_session
-from storage.models import AiStatus
-from storage.shooting_sessions import get_session, latest_sessions
-from storage.weapons import get_weapon, list_weapons
 
-AI_PREFIX = "ai"
-PREFIX = "co"
-MENU_CALLBACK = f"{PREFIX}:menu"
-PIN_SESSIONS = 5
 TYPING_EVERY_S = 4.0  # Telegram shows "typing…" for about five seconds
-_AI_BUTTON = re.compile(rf"^{AI_PREFIX}:(ref|wpn):(\d{{1,12}})$")
-_PIN_BUTTON = re.compile(rf"^{PREFIX}:(?:(all|menu)|([sw]):(\d{{1,12}}))$")
+
+
+@dataclass(frozen=True)
+class CoachMenu(cb.Payload, template="co:menu"):
+    """The main menu's entry: the /coach screen."""
+
+
+@dataclass(frozen=True)
+class PinNothing(cb.Payload, template="co:all"):
+    """A new topic about everything."""
+
+
+@dataclass(frozen=True)
+class PinSession(cb.Payload, template="co:s:{session_id}"):
+    session_id: int
+
+
+@dataclass(frozen=True)
+class PinWeapon(cb.Payload, template="co:w:{weapon_id}"):
+    weapon_id: int
+
+
+MENU_CALLBACK = CoachMenu().encode()
 
 
 def _coach(context: BotContext) -> ShooterCoach:
@@ -72,7 +89,7 @@ async def ask_coach(update: Update, context: BotContext) -> None:
 
 
 async def new_topic(update: Update, context: BotContext) -> None:
-    await _coach(context).new_topic(context.account.id)
+    await topics.new_topic(context.uow, context.account.id)
     await update.effective_message.reply_text(context.t("coach.new_topic"))
 
 
@@ -80,23 +97,22 @@ async def new_topic(update: Update, context: BotContext) -> None:
 
 
 async def pin_menu(context: BotContext) -> InlineKeyboardMarkup:
-    user_id = context.account.id
-    async with context.db.session() as session:
-        sessions = await latest_sessions(session, user_id, limit=PIN_SESSIONS)
-        weapons = await list_weapons(session, user_id)
-    rows = [[(context.t("coach.pin_none"), f"{PREFIX}:all")]]
+    choices = await topics.pin_choices(context.uow, context.account.id)
+    rows = [[(context.t("coach.pin_none"), PinNothing().encode())]]
     rows += [
         [
             (
                 context.t(
-                    "coach.pin_session", day=format_day(s.date, context.language), club=(s.club or "")[:30]
+                    "coach.pin_session", day=format_day(s.day, context.language), club=(s.club or "")[:30]
                 ),
-                f"{PREFIX}:s:{s.id}",
+                PinSession(s.id).encode(),
             )
         ]
-        for s in sessions
+        for s in choices.sessions
     ]
-    rows += [[(context.t("coach.pin_weapon", name=w.name[:40]), f"{PREFIX}:w:{w.id}")] for w in weapons]
+    rows += [
+        [(context.t("coach.pin_weapon", name=w.name[:40]), PinWeapon(w.id).encode())] for w in choices.weapons
+    ]
     return keyboard(rows)
 
 
@@ -108,34 +124,30 @@ async def coach_command(update: Update, context: BotContext) -> None:
 
 async def on_pin(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    found = _PIN_BUTTON.match(query.data)
-    if found is None:
-        await query.answer(context.t("common.expired_button"))
-        return
-    plain, kind, number = found.groups()
-    if plain == "menu":
+    payload = cb.decode(query.data)
+    if isinstance(payload, CoachMenu):
         await query.answer()
         await coach_command(update, context)
         return
-    user_id = context.account.id
-    coach = _coach(context)
-    if plain == "all":
-        await coach.new_topic(user_id)
+    uow, user_id = context.uow, context.account.id
+    if isinstance(payload, PinNothing):
+        await topics.new_topic(uow, user_id)
         text = context.t("coach.pinned_none")
-    elif kind == "s":
-        async with context.db.session() as session:
-            row = await get_session(session, user_id, int(number))
-        if row is None or await coach.new_topic(user_id, session_id=row.id) is None:
+    elif isinstance(payload, PinSession):
+        day = await topics.pin_session(uow, user_id, payload.session_id)
+        if day is None:
             await query.answer(context.t("coach.session_missing"))
             return
-        text = context.t("coach.pinned_session", day=format_day(row.date, context.language))
-    else:
-        async with context.db.session() as session:
-            weapon = await get_weapon(session, user_id, int(number))
-        if weapon is None or await coach.new_topic(user_id, weapon_id=weapon.id) is None:
+        text = context.t("coach.pinned_session", day=format_day(day, context.language))
+    elif isinstance(payload, PinWeapon):
+        name = await topics.pin_weapon(uow, user_id, payload.weapon_id)
+        if name is None:
             await query.answer(context.t("coach.weapon_missing"))
             return
-        text = context.t("coach.pinned_weapon", name=html.escape(weapon.name))
+        text = context.t("coach.pinned_weapon", name=html.escape(name))
+    else:
+        await query.answer(context.t("common.expired_button"))
+        return
     await query.answer()
     await edit_in_place(query, text)
 
@@ -146,31 +158,28 @@ async def on_pin(update: Update, context: BotContext) -> None:
 async def on_ai_button(update: Update, context: BotContext) -> None:
     """Request a reflection or trends; the result (or the failure) arrives later as a message."""
     query = update.callback_query
-    found = _AI_BUTTON.match(query.data)
-    if found is None:
-        await query.answer(context.t("common.expired_button"))
-        return
-    kind, number = found.group(1), int(found.group(2))
+    payload = cb.decode(query.data)
     user_id = context.account.id
-    if kind == "ref":
-        async with context.db.session() as session:
-            existing = await reflection_of_session(session, user_id, number)
-        if existing is not None and existing.status is AiStatus.PENDING:
+    if isinstance(payload, ReflectionButton):
+        if await reflection_pending(context.uow, user_id, payload.session_id):
             await query.answer(context.t("coach.already_queued"))
             return
-        queued = await ai_jobs.enqueue_reflection(context.application, user_id, number)
+        queued = await reflections.enqueue_reflection(context.application, user_id, payload.session_id)
         missing = "coach.session_missing"
-    else:
-        queued = await ai_jobs.enqueue_insight(context.application, user_id, number)
+    elif isinstance(payload, InsightButton):
+        queued = await reflections.enqueue_insight(context.application, user_id, payload.weapon_id)
         missing = "coach.weapon_missing"
+    else:
+        await query.answer(context.t("common.expired_button"))
+        return
     await query.answer(context.t("coach.queued" if queued else missing))
 
 
 HANDLERS = [
     CommandHandler("coach", coach_command),
     CommandHandler("newtopic", new_topic),
-    CallbackQueryHandler(on_pin, pattern=f"^{PREFIX}:"),
-    CallbackQueryHandler(on_ai_button, pattern=f"^{AI_PREFIX}:"),
+    CallbackQueryHandler(on_pin, pattern=cb.matches(CoachMenu, PinNothing, PinSession, PinWeapon)),
+    CallbackQueryHandler(on_ai_button, pattern=cb.matches(ReflectionButton, InsightButton)),
 ]
 
 # Registered after every feature, just before the fallbacks: text nobody else took is a question.

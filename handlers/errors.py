@@ -10,7 +10,7 @@ from telegram.error import TelegramError
 
 from core import i18n
 from handlers.context import BotContext
-from storage.users import get_user
+from services import preferences
 
 logger = logging.getLogger(__name__)
 
@@ -21,11 +21,10 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     user = update.effective_user
     try:
-        async with context.db.session() as session:
-            account = await get_user(session, user.id)
-        if account is None:  # never tell strangers anything beyond the refusal
+        chosen = await preferences.preferences_of(context.uow, user.id)
+        if chosen is None:  # never tell strangers anything beyond the refusal
             return
-        language = i18n.resolve_language(account.language, user.language_code)
+        language = i18n.resolve_language(chosen.language, user.language_code)
         if update.callback_query:
             with contextlib.suppress(TelegramError):  # answered already, before the error
                 await update.callback_query.answer()

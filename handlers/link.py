@@ -16,8 +16,7 @@ async def send_link_code(update: Update, context: BotContext) -> None:
     if not settings.matrix_enabled:
         await update.effective_message.reply_text(context.t("link.no_matrix"))
         return
-    async with context.db.session() as session:
-        code = await linking.issue(session, context.account.id, dt.datetime.now(dt.UTC))
+    code = await linking.issue(context.uow, context.account.id, dt.datetime.now(dt.UTC))
     minutes = int(linking.LIFETIME.total_seconds() // 60)
     text = context.t("link.code", code=code, minutes=minutes, bot=settings.matrix_user_id)
     await update.effective_message.reply_text(text)

@@ -2,51 +2,49 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Mapping, Sequence
 
 from telegram import Update
 from telegram.constants import ChatAction
 from telegram.ext import CommandHandler
 
 from handlers.context import BotContext
-from services.user_data import ArchiveTooBig, build_archive
-from storage.user_data import Row, collect_rows
+from services import user_data
+from services.user_data import ArchiveTooBig, Contents
 
 UPLOAD_TIMEOUT_S = 120  # up to 50 MB on a slow uplink
 
 
-def readme_text(context: BotContext, rows: Mapping[str, Sequence[Row]], now: dt.datetime) -> str:
+def readme_text(context: BotContext, contents: Contents, now: dt.datetime) -> str:
     tables = "\n".join(
-        context.t("mydata.readme_table", table=table, count=len(table_rows))
-        for table, table_rows in rows.items()
+        context.t("mydata.readme_table", table=table, count=count) for table, count in contents.tables.items()
     )
-    files = len({row["path"] for row in rows.get("attachments", [])})
     return context.t(
         "mydata.readme",
         created=now.strftime("%Y-%m-%d %H:%M"),
-        user_id=context.account.id,
+        user_id=contents.user_id,
         tables=tables,
-        files=files,
+        files=contents.files,
     )
 
 
 async def send_my_data(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
-    async with context.db.session() as session:
-        rows = await collect_rows(session, context.account.id)
-    readme = readme_text(context, rows, dt.datetime.now(dt.UTC))
-    data_dir = context.runtime.settings.aimtrack_data_dir
+    now = dt.datetime.now(dt.UTC)
     try:
-        archive = await asyncio.to_thread(build_archive, data_dir, rows, readme)
+        archive = await user_data.archive_of(
+            context.uow,
+            context.account.id,
+            context.runtime.settings.aimtrack_data_dir,
+            lambda contents: readme_text(context, contents, now),
+        )
     except ArchiveTooBig as too_big:
         await update.effective_message.reply_text(
             context.t("mydata.too_big", size_mb=too_big.size_mb, limit_mb=too_big.limit_mb)
         )
         return
-    caption = context.t("mydata.caption", rows=sum(map(len, rows.values())), files=archive.files)
+    caption = context.t("mydata.caption", rows=archive.rows, files=archive.files)
     if archive.missing_files:
         caption += "\n" + context.t("mydata.missing", count=len(archive.missing_files))
     await chat.send_document(

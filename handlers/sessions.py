@@ -16,8 +16,8 @@ from typing import Any
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import ai_jobs
 from handlers import callback_data as cb
+from handlers import reflections as ai_jobs
 from handlers.context import BotContext
 from handlers.keyboards import keyboard
 from handlers.photos import SessionPhotos

@@ -11,6 +11,7 @@ import secrets
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.unit_of_work import UnitOfWork
 from storage import matrix as store
 
 CODE_DIGITS = 8
@@ -27,9 +28,11 @@ def normalized(typed: str) -> str | None:
     return digits if len(digits) == CODE_DIGITS and digits.isascii() and digits.isdigit() else None
 
 
-async def issue(session: AsyncSession, user_id: int, now: dt.datetime) -> str:
+async def issue(uow: UnitOfWork, user_id: int, now: dt.datetime) -> str:
+    """A new code for the user's logbook, valid for LIFETIME from `now`."""
     code = new_code()
-    await store.add_link_code(session, user_id, code, now + LIFETIME)
+    async with uow.transaction() as session:
+        await store.add_link_code(session, user_id, code, now + LIFETIME)
     return code
 
 

@@ -13,14 +13,14 @@ import datetime as dt
 import io
 import json
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from services.attachments import ATTACHMENTS_FOLDER, read_bytes
-from storage.db import Database
-from storage.user_data import Row, count_rows, delete_rows, paths_in_use
+from services.unit_of_work import UnitOfWork
+from storage.user_data import Row, collect_rows, count_rows, delete_rows, paths_in_use
 
 # Bots may upload at most 50 MB through the Bot API.
 UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024
@@ -50,6 +50,16 @@ class UserArchive:
     data: bytes
     files: int  # attachment files in the zip
     missing_files: tuple[str, ...]  # named by a row but gone from the disk
+    rows: int = 0  # rows in the zip, of every table
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What the zip holds, for its README: the user, the rows per table and the attachment files."""
+
+    user_id: int
+    tables: dict[str, int]
+    files: int
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ def attachment_sizes(rows: Mapping[str, Sequence[Row]]) -> dict[str, int]:
 def build_archive(
     data_dir: Path, rows: Mapping[str, Sequence[Row]], readme: str, limit: int | None = None
 ) -> UserArchive:
-    """The zip of `rows` (from `storage.user_data.collect_rows`) and their files. Blocking: use a thread.
+    """The zip of `rows` (every table's rows of one user) and their files. Blocking: use a thread.
 
     Raises `ArchiveTooBig` before reading any file when the files alone exceed `limit` (they are stored
     uncompressed: photos and PDFs are compressed already), and after building when the whole zip does.
@@ -104,12 +114,37 @@ def build_archive(
             archive.writestr(path, data, compress_type=zipfile.ZIP_STORED)
     if buffer.tell() > limit:
         raise ArchiveTooBig(buffer.tell(), limit)
-    return UserArchive(buffer.getvalue(), files=len(sizes) - len(missing), missing_files=tuple(missing))
+    return UserArchive(
+        buffer.getvalue(),
+        files=len(sizes) - len(missing),
+        missing_files=tuple(missing),
+        rows=sum(map(len, rows.values())),
+    )
 
 
-async def erase_user(db: Database, data_dir: Path, user_id: int) -> Erased:
+async def archive_of(
+    uow: UnitOfWork, user_id: int, data_dir: Path, readme: Callable[[Contents], str]
+) -> UserArchive:
+    """The zip of every row and file of the user, with the README `readme` writes about its contents.
+
+    Raises `ArchiveTooBig` when it would be larger than a bot may upload."""
+    async with uow.transaction() as session:
+        rows = await collect_rows(session, user_id)
+    contents = Contents(
+        user_id, {table: len(table_rows) for table, table_rows in rows.items()}, len(attachment_sizes(rows))
+    )
+    return await asyncio.to_thread(build_archive, data_dir, rows, readme(contents))
+
+
+async def stored_counts(uow: UnitOfWork, user_id: int) -> dict[str, int]:
+    """How many rows of each table are the user's (what erasing them would delete)."""
+    async with uow.transaction() as session:
+        return await count_rows(session, user_id)
+
+
+async def erase_user(uow: UnitOfWork, data_dir: Path, user_id: int) -> Erased:
     """Delete every row of the user in one transaction, then the files no other user's row points at."""
-    async with db.session() as session:
+    async with uow.transaction() as session:
         counts = await count_rows(session, user_id)
         paths = await delete_rows(session, user_id)
         kept = await paths_in_use(session, paths)

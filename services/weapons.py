@@ -1,4 +1,6 @@
-"""The weapons register without a chat: weapon types, common calibers, the weapon form and the card.
+"""The weapons register without a chat: weapon types, common calibers, the weapon form and the card, and
+the use cases (the register, a card, retiring, deleting, saving the form), each scoped to its user: another
+user's weapon is refused exactly like a missing one.
 
 The form is a fixed list of steps. Each function here takes and returns plain data (a draft is a
 JSON-ready dict keyed by column), and texts are `(catalog key, values)` pairs, so any transport can ask
@@ -13,10 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.texts import Label, Text
+from services.unit_of_work import UnitOfWork
 from services.validation import InvalidInput, parse_date, parse_name, parse_note
+from storage import weapons as store
 from storage.models import Weapon
-from storage.weapons import WeaponStats
+from storage.weapons import DeleteOutcome, WeaponStats
 
 WEAPON_TYPES = ("pistol", "revolver", "rifle", "shotgun", "air_pistol", "air_rifle", "other")
 COMMON_CALIBERS = (
@@ -111,8 +117,8 @@ def _stored(draft: dict[str, Any]) -> dict[str, Any]:
 def weapon_values(draft: dict[str, Any], fields: Iterable[Field] = FIELDS) -> dict[str, Any]:
     """Column values for storage from a draft (all of them, or those of `fields`)."""
     values = {step_of(field).column: draft.get(step_of(field).column) for field in fields}
-    if isinstance(values.get("purchased_at"), str):
-        values["purchased_at"] = dt.date.fromisoformat(values["purchased_at"])
+    if isinstance(purchased := values.get("purchased_at"), str):
+        values["purchased_at"] = dt.date.fromisoformat(purchased)
     return values
 
 
@@ -239,3 +245,135 @@ def delete_plan(weapon: Weapon, stats: WeaponStats) -> DeletePlan:
 def delete_question(weapon: Weapon, stats: WeaponStats) -> Text:
     plan = delete_plan(weapon, stats)
     return f"weapons.delete.{plan}", {"name": weapon.name, "sessions": stats.sessions}
+
+
+# --- the use cases ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeaponLine:
+    """A weapon's button in the register."""
+
+    id: int
+    text: Text
+
+
+@dataclass(frozen=True)
+class Register:
+    """The user's weapons, those in use and the retired ones, each by name; `empty`: none at all."""
+
+    active: tuple[WeaponLine, ...]
+    retired: tuple[WeaponLine, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.active and not self.retired
+
+
+@dataclass(frozen=True)
+class WeaponCard:
+    """What the card and its buttons need: the texts, whether it is retired, and what Delete would do."""
+
+    id: int
+    name: str
+    retired: bool
+    texts: tuple[Text, ...]
+    delete_plan: DeletePlan
+    delete_question: Text
+
+
+@dataclass(frozen=True)
+class Deleted:
+    name: str
+
+
+def _card_of(weapon: Weapon, stats: WeaponStats) -> WeaponCard:
+    return WeaponCard(
+        id=weapon.id,
+        name=weapon.name,
+        retired=weapon.retired_at is not None,
+        texts=tuple(card(weapon, stats)),
+        delete_plan=delete_plan(weapon, stats),
+        delete_question=delete_question(weapon, stats),
+    )
+
+
+async def _stats_of(session: AsyncSession, user_id: int, weapon_id: int) -> WeaponStats:
+    return (await store.weapon_stats(session, user_id, [weapon_id])).get(weapon_id, WeaponStats())
+
+
+async def register(uow: UnitOfWork, user_id: int) -> Register:
+    """Every weapon of the user with its line (name, caliber, rounds fired), retired ones apart."""
+    async with uow.transaction() as session:
+        weapons = await store.list_weapons(session, user_id, include_retired=True)
+        stats = await store.weapon_stats(session, user_id)
+    active, retired = split_retired(weapons)
+
+    def lines(group: list[Weapon]) -> tuple[WeaponLine, ...]:
+        return tuple(WeaponLine(w.id, list_entry(w, stats.get(w.id, WeaponStats()))) for w in group)
+
+    return Register(lines(active), lines(retired))
+
+
+async def weapon_card(uow: UnitOfWork, user_id: int, weapon_id: int) -> WeaponCard | None:
+    """The user's weapon as its card; None when they have no such weapon."""
+    async with uow.transaction() as session:
+        weapon = await store.get_weapon(session, user_id, weapon_id)
+        if weapon is None:
+            return None
+        return _card_of(weapon, await _stats_of(session, user_id, weapon_id))
+
+
+async def retire(uow: UnitOfWork, user_id: int, weapon_id: int, today: dt.date) -> WeaponCard | None:
+    """Retire the weapon as of `today` (the user's day); one that is retired already keeps its date."""
+    async with uow.transaction() as session:
+        weapon = await store.get_weapon(session, user_id, weapon_id)
+        if weapon is not None and weapon.retired_at is None:
+            await store.set_retired(session, user_id, weapon_id, today)
+    return await weapon_card(uow, user_id, weapon_id)
+
+
+async def reactivate(uow: UnitOfWork, user_id: int, weapon_id: int) -> WeaponCard | None:
+    async with uow.transaction() as session:
+        await store.set_retired(session, user_id, weapon_id, None)
+    return await weapon_card(uow, user_id, weapon_id)
+
+
+async def delete(uow: UnitOfWork, user_id: int, weapon_id: int) -> Deleted | WeaponCard | None:
+    """Delete a weapon no session mentions (with its attachment rows). One that got a session since the
+    question is kept, and its card (which now offers to retire it) returned; None if there is no such
+    weapon."""
+    async with uow.transaction() as session:
+        weapon = await store.get_weapon(session, user_id, weapon_id)
+        name = weapon.name if weapon is not None else ""
+        outcome = await store.delete_weapon(session, user_id, weapon_id)
+    if outcome is DeleteOutcome.MISSING:
+        return None
+    if outcome is DeleteOutcome.HAS_HISTORY:
+        return await weapon_card(uow, user_id, weapon_id)
+    return Deleted(name)
+
+
+async def weapon_draft(uow: UnitOfWork, user_id: int, weapon_id: int) -> dict[str, Any] | None:
+    """The weapon's current values as a form draft, for editing one of them; None if not the user's."""
+    async with uow.transaction() as session:
+        weapon = await store.get_weapon(session, user_id, weapon_id)
+        return None if weapon is None else draft_of(weapon)
+
+
+async def save_new(uow: UnitOfWork, user_id: int, draft: dict[str, Any]) -> WeaponCard:
+    """Store the completed form as the user's new weapon."""
+    async with uow.transaction() as session:
+        weapon = await store.create_weapon(session, user_id, **weapon_values(draft))
+        return _card_of(weapon, WeaponStats())
+
+
+async def save_field(
+    uow: UnitOfWork, user_id: int, weapon_id: int, draft: dict[str, Any], field: Field
+) -> WeaponCard | None:
+    """Store one edited field of the user's weapon; None when it is gone (deleted while being edited)."""
+    async with uow.transaction() as session:
+        weapon = await store.update_weapon(session, user_id, weapon_id, **weapon_values(draft, [field]))
+        if weapon is None:
+            return None
+        return _card_of(weapon, await _stats_of(session, user_id, weapon_id))

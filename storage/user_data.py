@@ -127,12 +127,11 @@ async def collect_rows(session: AsyncSession, user_id: int) -> dict[str, list[Ro
 
 async def count_rows(session: AsyncSession, user_id: int) -> dict[str, int]:
     """How many rows of the user each table holds."""
-    counts = {}
+    counts: dict[str, int] = {}
     for model in USER_MODELS:
         condition = await _condition(session, model, user_id)
-        counts[_table(model).name] = await session.scalar(
-            select(func.count()).select_from(_table(model)).where(condition)
-        )
+        count = await session.scalar(select(func.count()).select_from(_table(model)).where(condition))
+        counts[_table(model).name] = count or 0
     return counts
 
 

@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot import ai_jobs
 from bot.emulator import BotApiEmulator
+from handlers import reflections
+from services.coach import coach as coach_service
+from services.coach import reflections as reflection_attempts
 from storage.db import Database
 from storage.models import AiReflection, AiStatus, CoachMessage
 from tests.conftest import ALICE, BOB, StartBot
@@ -31,8 +33,8 @@ async def fake() -> AsyncIterator[FakeAnthropic]:
 
 @pytest.fixture
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ai_jobs, "RETRY_DELAYS_S", (0.01, 0.01))
-    monkeypatch.setattr(ai_jobs, "SDK_RETRIES", 0)
+    monkeypatch.setattr(reflection_attempts, "RETRY_DELAYS_S", (0.01, 0.01))
+    monkeypatch.setattr(coach_service, "SDK_RETRIES", 0)
 
 
 @pytest.fixture
@@ -113,7 +115,7 @@ async def test_a_reflection_is_written_through_a_forced_tool_call(
         )
     ]
     alice = emulator.user(ALICE, first_name="Alice")
-    assert await ai_jobs.enqueue_reflection(online, ALICE, ids["s5"])
+    assert await reflections.enqueue_reflection(online, ALICE, ids["s5"])
     message = await alice.next_message()
     assert message.text.startswith("🤖 AI reflection — session of 2 Mar 2026\nSolid <day>.")
     assert "anthropic · claude-test-model" in message.text
@@ -137,7 +139,7 @@ async def test_failures_end_as_failed_after_the_retries(
     ids = await seed_alice(db)
     fake.script = [failure, failure, failure]
     alice = emulator.user(ALICE, first_name="Alice")
-    assert await ai_jobs.enqueue_reflection(online, ALICE, ids["s2"])
+    assert await reflections.enqueue_reflection(online, ALICE, ids["s2"])
     message = await alice.next_message(timeout=10)
     assert "could not write the AI reflection for the session of 19 Jan 2026 after 3 attempts" in message.text
     assert message.buttons == [[("🔁 Try again", f"ai:ref:{ids['s2']}")]]

@@ -6,13 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from sqlalchemy import select
+
 from bot.emulator.state import format_text
+from services.coach import reflections, topics
 from services.coach.coach import ShooterCoach, bounded_turns
 from services.coach.context import summary
 from services.coach.formatting import to_messages
 from services.coach.offline import OfflineProvider
+from services.coach.reflections import Kind
 from services.coach.tools import DatabaseTools
 from services.coach.types import Turn
+from services.unit_of_work import UnitOfWork
 from storage.db import Database
 from storage.models import SessionWeaponEntry, ShootingSession, User, Weapon
 from tests.conftest import ALICE, BOB
@@ -222,3 +227,32 @@ def test_long_answers_are_split_on_boundaries() -> None:
     joined = "\n".join(messages)
     assert all(re.search(rf"Paragraph {n}: word", joined) for n in range(12))
     assert "line 599 &lt;&amp;&gt;" in joined and messages[0].startswith("Paragraph 0")
+
+
+async def test_pins_and_ai_requests_take_only_the_users_own_sessions_and_weapons(db: Database) -> None:
+    ids = await seed_alice(db)
+    bobs_rifle = await seed_bob(db)
+    uow = UnitOfWork(db)
+    async with db.session() as session:
+        bobs_session = await session.scalar(select(ShootingSession.id).where(ShootingSession.user_id == BOB))
+    assert await topics.pin_session(uow, ALICE, bobs_session) is None
+    assert await topics.pin_weapon(uow, ALICE, bobs_rifle) is None
+    assert await reflections.request(uow, Kind.REFLECTION, ALICE, bobs_session) is None
+    assert await reflections.request(uow, Kind.INSIGHT, ALICE, bobs_rifle) is None
+    assert await topics.pin_session(uow, ALICE, ids["s5"]) == dt.date(2026, 3, 2)
+    assert await topics.pin_weapon(uow, ALICE, ids["glock"]) == "Glock 17"
+    choices = await topics.pin_choices(uow, ALICE)
+    assert [s.id for s in choices.sessions] == [ids[f"s{n}"] for n in (5, 4, 3, 2, 1)]
+    assert [w.name for w in choices.weapons] == ["Glock 17", "Walther KK500"]
+
+
+async def test_an_attempt_writes_the_reflection_once(db: Database) -> None:
+    ids = await seed_alice(db)
+    uow, coach = UnitOfWork(db), ShooterCoach(OfflineProvider(), db)
+    job = await reflections.request(uow, Kind.REFLECTION, ALICE, ids["s5"])
+    assert job is not None and await reflections.reflection_pending(uow, ALICE, ids["s5"])
+    assert await reflections.pending_jobs(uow) == [job]
+    written = await reflections.attempt(uow, coach, job)
+    assert isinstance(written, reflections.Written) and written.title == "2 Mar 2026"
+    assert not await reflections.reflection_pending(uow, ALICE, ids["s5"])
+    assert await reflections.attempt(uow, coach, job) is None, "nothing left to do"

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot import ai_jobs
 from bot.app import AimTrackApplication
 from bot.emulator import BotApiEmulator, server_error, slow, too_many_requests
 from bot.emulator.driver import EmulatedUser
+from services.coach import coach as coach_service
 from services.preferences import local_now
 from storage.db import Database
 from storage.gear_locker import create_item
@@ -95,7 +95,7 @@ async def test_a_failing_or_hanging_ai_blocks_nobody_and_recovers(
     anthropic: FakeAnthropic,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(ai_jobs, "SDK_RETRIES", 0)
+    monkeypatch.setattr(coach_service, "SDK_RETRIES", 0)
     await start_bot(
         anthropic_api_key="sk-test",
         anthropic_base_url=anthropic.base_url,

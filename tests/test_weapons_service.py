@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import event, select
 
+from services import weapons
+from services.unit_of_work import UnitOfWork
 from services.validation import InvalidInput
 from services.weapons import (
     CLEAR,
@@ -310,3 +312,25 @@ async def test_delete_keeps_a_weapon_with_history_and_removes_one_without(db: Da
     async with db.session() as session:
         assert [w.id for w in await list_weapons(session, 1)] == [used]
         assert list(await session.scalars(select(Attachment))) == []
+
+
+async def test_the_use_cases_refuse_another_users_weapon_like_a_missing_one(db: Database) -> None:
+    await _users(db)
+    uow = UnitOfWork(db)
+    made = await weapons.save_new(uow, 1, filled_draft())
+    assert (made.name, made.retired, made.delete_plan) == ("Glock 17", False, DeletePlan.CONFIRM)
+    for refused in (
+        weapons.weapon_card(uow, 2, made.id),
+        weapons.weapon_draft(uow, 2, made.id),
+        weapons.retire(uow, 2, made.id, TODAY),
+        weapons.reactivate(uow, 2, made.id),
+        weapons.delete(uow, 2, made.id),
+        weapons.save_field(uow, 2, made.id, {**filled_draft(), "name": "Stolen"}, Field.NAME),
+    ):
+        assert await refused is None
+    assert (await weapons.register(uow, 2)).empty
+    assert await weapons.weapon_card(uow, 1, made.id) == made, "nothing of it changed"
+    retired = await weapons.retire(uow, 1, made.id, TODAY)
+    assert retired is not None and retired.retired
+    assert [line.id for line in (await weapons.register(uow, 1)).retired] == [made.id]
+    assert await weapons.delete(uow, 1, made.id) == weapons.Deleted("Glock 17")

@@ -1,1 +1,2 @@
-"""The shooter coach (AimTrack §5): AI reflections, weapon insights and answers, online or offline."""
+"""The shooter coach: AI reflections of sessions, insights into weapons and answers to questions, by an
+AI provider (Anthropic's) or offline from the user's own numbers; it only ever sees one user's data."""

@@ -170,7 +170,8 @@ def _block(block: Any) -> dict[str, Any]:
         return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
     if block.type == "text":
         return {"type": "text", "text": block.text}
-    return block.model_dump(exclude_none=True)
+    dumped: dict[str, Any] = block.model_dump(exclude_none=True)
+    return dumped
 
 
 def _text(response: Any) -> str:

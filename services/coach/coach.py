@@ -1,11 +1,16 @@
 """ShooterCoach: one service in front of the providers. It loads one user's data, keeps the coach's
-threads, and hands the provider only that user's history (and tools scoped to that user)."""
+threads, and hands the provider only that user's history (and tools scoped to that user).
+
+`build_coach` makes the process's coach from the settings: the offline coach, or Anthropic's when it is
+configured with a key."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
 
+from core.settings import AiProvider, Settings
+from services.coach.offline import OfflineProvider
 from services.coach.tools import DatabaseTools
 from services.coach.types import Answer, CoachProvider, History, Question, Reflection, Turn, WeaponInsight
 from storage.coach import (
@@ -17,8 +22,9 @@ from storage.coach import (
     weapons,
 )
 from storage.db import Database
-from storage.models import CoachRole, CoachThread
+from storage.models import CoachRole
 
+SDK_RETRIES = 2  # the SDK's own retries of one HTTP call (connection errors, 429, 5xx)
 MAX_TURNS = 12  # earlier messages of a thread sent as context
 TURNS_BUDGET_CHARS = 8000
 
@@ -55,6 +61,7 @@ class ShooterCoach:
         """
         async with self.db.session() as session:
             thread = await current_thread(session, user_id) or await new_thread(session, user_id)
+            assert thread is not None, "a thread pinned to nothing is always made"
             earlier = await recent_messages(session, user_id, thread.id, MAX_TURNS)
         question = Question(
             text=text,
@@ -73,13 +80,6 @@ class ShooterCoach:
             await add_message(session, user_id, thread.id, CoachRole.ASSISTANT, answer.text, answer.tokens)
         return answer
 
-    async def new_topic(
-        self, user_id: int, *, session_id: int | None = None, weapon_id: int | None = None
-    ) -> CoachThread | None:
-        """A fresh thread, optionally pinned to one of the user's sessions or weapons (None if not theirs)."""
-        async with self.db.session() as session:
-            return await new_thread(session, user_id, session_id=session_id, weapon_id=weapon_id)
-
 
 def bounded_turns(turns: list[Turn], budget: int = TURNS_BUDGET_CHARS) -> list[Turn]:
     """The newest turns that fit the budget, starting with a question (the API wants user first)."""
@@ -94,3 +94,20 @@ def bounded_turns(turns: list[Turn], budget: int = TURNS_BUDGET_CHARS) -> list[T
     while kept and kept[0].role != "user":
         kept.pop(0)
     return kept
+
+
+def build_coach(settings: Settings, db: Database) -> ShooterCoach:
+    provider: CoachProvider = OfflineProvider()
+    if settings.ai_provider is AiProvider.ANTHROPIC and settings.anthropic_api_key:
+        # The SDK takes over a second to import: only a bot that uses it pays for that.
+        from services.coach.anthropic_provider import AnthropicProvider
+
+        provider = AnthropicProvider(
+            api_key=settings.anthropic_api_key.get_secret_value(),
+            base_url=settings.anthropic_base_url,
+            model=settings.ai_model,
+            max_tokens=settings.ai_max_tokens,
+            timeout_s=settings.ai_timeout_s,
+            max_retries=SDK_RETRIES,
+        )
+    return ShooterCoach(provider, db)

@@ -70,7 +70,9 @@ class OfflineProvider:
         entries = [e for e in history.entries if e.session_id == session_id]
         if not entries:
             raise ValueError(f"session {session_id} has no entries in this user's history")
-        went_well, needs_work, focus = [], [], []
+        went_well: list[str] = []
+        needs_work: list[str] = []
+        focus: list[str] = []
         worst: tuple[float, EntryRow, float] | None = None
         best: tuple[float, EntryRow, float] | None = None
         for entry in entries:

@@ -1,5 +1,5 @@
-"""Typing in /settings: a time zone that is not among the buttons, the WM-4 renewal date or the KNSA
-licence number. Each is one question, asked again until the answer can be used."""
+"""Typing in /settings (the preferences): a time zone that is not among the buttons, the WM-4 renewal date
+or the KNSA licence number. Each is one question, asked again until the answer can be used."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
 from conversations.common import conversation
+from handlers import callback_data as cb
 from handlers.context import BotContext
 from handlers.keyboards import keyboard
-from handlers.screens import edit_in_place
-from handlers.settings import (
-    CLEAR_LICENCE,
-    CLEAR_RENEWAL,
-    TYPE_LICENCE,
-    TYPE_RENEWAL,
-    TYPE_ZONE,
+from handlers.preferences import (
+    ClearLicence,
+    ClearRenewal,
+    TypeLicence,
+    TypeRenewal,
+    TypeTimeZone,
     apply_licence_number,
     apply_renewal_date,
     apply_time_zone,
@@ -26,6 +26,7 @@ from handlers.settings import (
     overview_text,
     renewal_value,
 )
+from handlers.screens import edit_in_place
 from services.exports.session_export import parse_licence_number
 from services.preferences import format_day, parse_time_zone
 from services.validation import InvalidInput, parse_date
@@ -58,7 +59,7 @@ async def receive_zone(update: Update, context: BotContext) -> str | int:
 
 async def ask_renewal(update: Update, context: BotContext) -> str:
     await update.callback_query.answer()
-    clear = keyboard([[(context.t("settings.renewal_clear"), CLEAR_RENEWAL)]])
+    clear = keyboard([[(context.t("settings.renewal_clear"), ClearRenewal().encode())]])
     await update.effective_message.reply_text(
         context.t("settings.ask_renewal", date=renewal_value(context)),
         reply_markup=clear if context.account.renewal_date else None,
@@ -95,7 +96,7 @@ async def clear_renewal(update: Update, context: BotContext) -> int:
 
 async def ask_licence(update: Update, context: BotContext) -> str:
     await update.callback_query.answer()
-    clear = keyboard([[(context.t("settings.renewal_clear"), CLEAR_LICENCE)]])
+    clear = keyboard([[(context.t("settings.renewal_clear"), ClearLicence().encode())]])
     await update.effective_message.reply_text(
         context.t("export.settings.ask_licence", number=licence_value(context)),
         reply_markup=clear if context.account.licence_number else None,
@@ -128,19 +129,19 @@ def build() -> ConversationHandler:
     return conversation(
         "settings_time_zone",  # the name persisted states are stored under; it now covers the renewal too
         entry_points=[
-            CallbackQueryHandler(ask_zone, pattern=f"^{TYPE_ZONE}$"),
-            CallbackQueryHandler(ask_renewal, pattern=f"^{TYPE_RENEWAL}$"),
-            CallbackQueryHandler(ask_licence, pattern=f"^{TYPE_LICENCE}$"),
+            CallbackQueryHandler(ask_zone, pattern=cb.matches(TypeTimeZone)),
+            CallbackQueryHandler(ask_renewal, pattern=cb.matches(TypeRenewal)),
+            CallbackQueryHandler(ask_licence, pattern=cb.matches(TypeLicence)),
         ],
         states={
             TYPING_ZONE: [MessageHandler(text, receive_zone)],
             TYPING_RENEWAL: [
                 MessageHandler(text, receive_renewal),
-                CallbackQueryHandler(clear_renewal, pattern=f"^{CLEAR_RENEWAL}$"),
+                CallbackQueryHandler(clear_renewal, pattern=cb.matches(ClearRenewal)),
             ],
             TYPING_LICENCE: [
                 MessageHandler(text, receive_licence),
-                CallbackQueryHandler(clear_licence, pattern=f"^{CLEAR_LICENCE}$"),
+                CallbackQueryHandler(clear_licence, pattern=cb.matches(ClearLicence)),
             ],
         },
     )
