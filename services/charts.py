@@ -11,7 +11,7 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from statistics import fmean
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from services.attendance import REQUIRED_DAYS, year_before
 from services.exports.session_export import ExportSession
@@ -116,14 +116,19 @@ def date_label(day: dt.date, month_names: Sequence[str]) -> str:
     return f"{name}\n{day.year}" if day.month == 1 else name
 
 
+def _on_axis(days: Sequence[dt.date]) -> list[float]:
+    """Dates as matplotlib's axes take them: its unit converters read dates, though its hints name numbers."""
+    return cast("list[float]", list(days))
+
+
 def _date_axis(axes: Axes, month_names: Sequence[str]) -> None:
     """Date ticks labelled in the reader's language (matplotlib's date helpers have no type hints)."""
     from matplotlib import dates, ticker
 
     def label(value: float, _position: int | None) -> str:
-        return date_label(dates.num2date(value).date(), month_names)  # type: ignore[no-untyped-call]
+        return date_label(dates.num2date(value).date(), month_names)
 
-    axes.xaxis.set_major_locator(dates.AutoDateLocator(maxticks=8))  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_locator(dates.AutoDateLocator(maxticks=8))
     axes.xaxis.set_major_formatter(ticker.FuncFormatter(label))
 
 
@@ -140,17 +145,16 @@ def score_chart(
     axes = figure.add_subplot()
     days = [day for day, _ in points]
     scores = [score for _, score in points]
-    # matplotlib takes dates through its unit converters; its type hints only name numbers.
-    axes.plot(days, scores, "o", color="#1f77b4", alpha=0.6, label=score_label)  # type: ignore[arg-type]
+    axes.plot(_on_axis(days), scores, "o", color="#1f77b4", alpha=0.6, label=score_label)
     mean = rolling_mean(scores)
-    axes.plot(days, mean, "-", color="#d62728", linewidth=2, label=mean_label)  # type: ignore[arg-type]
+    axes.plot(_on_axis(days), mean, "-", color="#d62728", linewidth=2, label=mean_label)
     axes.set_title(title)
     axes.set_ylabel(score_label)
     axes.grid(True, alpha=0.3)
     axes.legend(loc="best")
     if days and min(days) == max(days):  # one day: a week around it, or matplotlib has no date ticks to pick
         week = (days[0] - dt.timedelta(days=3), days[0] + dt.timedelta(days=3))
-        axes.set_xlim(*week)  # type: ignore[arg-type]
+        axes.set_xlim(*_on_axis(week))
     _date_axis(axes, month_names)
     return _png(figure)
 
@@ -192,7 +196,7 @@ def attendance_chart(
     days = [since, *(day for day, _ in points), today]
     counts = [0, *(count for _, count in points), points[-1][1] if points else 0]
     axes.step(
-        days,  # type: ignore[arg-type]
+        _on_axis(days),
         counts,
         where="post",
         color="#1f77b4",
@@ -200,7 +204,7 @@ def attendance_chart(
         label=days_label,
     )
     axes.axhline(REQUIRED_DAYS, color="#d62728", linestyle="--", label=required_label)
-    axes.set_xlim(since, today)  # type: ignore[arg-type]
+    axes.set_xlim(*_on_axis((since, today)))
     axes.set_ylim(0, max(REQUIRED_DAYS, counts[-1]) + 2)
     axes.set_title(title)
     axes.set_ylabel(days_label)

@@ -14,7 +14,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Protocol
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -164,13 +164,14 @@ class NominatimGeocoder:
         return self._cache[key]
 
 
-def _from_nominatim(location: object) -> Place:
+def _from_nominatim(location: Any) -> Place:
+    """A place from geopy's `Location` (geopy has no type hints)."""
     raw = getattr(location, "raw", {})
     address = getattr(location, "address", "") or ""
     parts = [part.strip() for part in address.split(",")]
     return Place(
         name=raw.get("name") or parts[0],
         country=parts[-1] if len(parts) > 1 else "",
-        latitude=float(location.latitude),  # type: ignore[attr-defined]
-        longitude=float(location.longitude),  # type: ignore[attr-defined]
+        latitude=float(location.latitude),
+        longitude=float(location.longitude),
     )

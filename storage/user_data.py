@@ -89,7 +89,7 @@ def _conditions(user_id: int) -> dict[type[Base], ColumnElement[bool]]:
 
 
 def _table(model: type[Base]) -> Table:
-    return model.__table__  # type: ignore[return-value]
+    return Base.metadata.tables[model.__tablename__]
 
 
 async def _conversation_ids(session: AsyncSession, user_id: int) -> list[int]:

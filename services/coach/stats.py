@@ -24,9 +24,9 @@ _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
 def per_shot(entries: Iterable[EntryRow]) -> float | None:
     """Points per shot over the scored entries, or None when none has a score."""
-    scored = [e for e in entries if e.score is not None]
-    shots = sum(e.shot_count for e in scored)
-    return sum(e.score for e in scored) / shots if shots else None  # type: ignore[misc]
+    scored = [(e.score, e.shot_count) for e in entries if e.score is not None]
+    shots = sum(count for _, count in scored)
+    return sum(score for score, _ in scored) / shots if shots else None
 
 
 @dataclass(frozen=True)
