@@ -38,7 +38,7 @@ from services.preferences import DEFAULT_TIME_ZONE, local_now
 from services.texts import Label
 from services.weather import FORECAST_DAYS, OpenMeteo
 from storage.db import Database
-from storage.gear import journeys_ending_between, update_journey
+from storage.journeys import journeys_ending_between, update_journey
 from storage.models import GearJourney
 from storage.users import get_user
 

@@ -68,7 +68,7 @@ from services.packing.journeys import (
 )
 from services.preferences import format_day
 from services.validation import InvalidInput
-from storage.gear import create_journey, get_journey, update_journey
+from storage.journeys import create_journey, get_journey, update_journey
 
 FORM_KEY = "journey_form"
 NOOP = "jf:x"

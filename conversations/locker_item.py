@@ -46,7 +46,7 @@ from services.packing.locker import (
     question,
 )
 from services.validation import InvalidInput, parse_name
-from storage.gear_locker import (
+from storage.locker import (
     create_category,
     create_item,
     find_category,

@@ -23,7 +23,7 @@ from handlers.screens import Screen, show_screen
 from handlers.texts import render
 from services.packing.checklist import Progress
 from services.packing.journeys import EditTarget, card, split_upcoming
-from storage.gear import delete_journey, get_journey, journey_progress, list_journeys
+from storage.journeys import delete_journey, get_journey, journey_progress, list_journeys
 from storage.models import GearJourney
 
 PREFIX = "jr"

@@ -36,7 +36,7 @@ from services.packing.locker import (
     toggled,
 )
 from services.validation import InvalidInput
-from storage.gear_locker import (
+from storage.locker import (
     add_categories_with_items,
     category_counts,
     count_items,

@@ -39,7 +39,7 @@ from services.packing.journeys import (
     reason_text,
     weather_text,
 )
-from storage.gear import checklist_rows, get_journey, journey_item, toggle_packed, update_journey
+from storage.journeys import checklist_rows, get_journey, journey_item, toggle_packed, update_journey
 from storage.models import GearJourney
 
 PREFIX = "pk"

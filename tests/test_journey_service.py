@@ -1,4 +1,4 @@
-"""The journey flow as plain data (services/packing/journeys.py) and the journey queries (storage/gear.py)."""
+"""The journey flow (services/packing/journeys.py) and the journey queries (storage.journeys)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ from services.packing.journeys import (
 from services.texts import Label
 from services.validation import InvalidInput
 from storage.db import Database
-from storage.gear import (
+from storage.journeys import (
     checklist_rows,
     create_journey,
     delete_journey,

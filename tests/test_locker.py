@@ -9,7 +9,7 @@ from bot.app import AimTrackApplication
 from bot.emulator import BotApiEmulator
 from bot.emulator.driver import EmulatedUser, MessageView
 from storage.db import Database
-from storage.gear_locker import create_category, create_item
+from storage.locker import create_category, create_item
 from storage.models import GearCategory, GearItem
 from storage.users import ensure_user, set_language
 from tests.conftest import ALICE, BOB, StartBot, stop_bot

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.packing.conditions import JourneyFacts, Participant, WeatherForecast, all_hold
-from storage import gear as gear_store
-from storage.gear import LockerItemRow
+from storage import journeys as journey_store
+from storage.journeys import LockerItemRow
 from storage.models import GearJourney
 
 CHUNK_SIZE = 1000
@@ -69,11 +69,11 @@ def facts_of(journey: GearJourney) -> JourneyFacts:
 async def regenerate(session: AsyncSession, journey: GearJourney, *, chunk_size: int = CHUNK_SIZE) -> int:
     """Replace the journey's packing list with a fresh one; returns the number of items on it."""
     facts = facts_of(journey)
-    await gear_store.clear_journey_items(session, journey.id)
+    await journey_store.clear_journey_items(session, journey.id)
     total = 0
     holds: dict[tuple[str, ...], bool] = {}
-    async for chunk in gear_store.iter_items(session, journey.user_id, chunk_size):
+    async for chunk in journey_store.iter_items(session, journey.user_id, chunk_size):
         decisions = list(plan(chunk, facts, holds))
-        await gear_store.insert_journey_items(session, journey.id, decisions)
+        await journey_store.insert_journey_items(session, journey.id, decisions)
         total += len(decisions)
     return total

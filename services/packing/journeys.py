@@ -39,7 +39,7 @@ from services.packing.generator import CHUNK_SIZE, facts_of, plan
 from services.texts import Label, Text
 from services.validation import InvalidInput, parse_date, parse_name
 from services.weather import MANUAL_TEMPERATURES, manual_forecast
-from storage import gear as gear_store
+from storage import journeys as journey_store
 from storage.models import GearJourney
 
 MAX_DAYS_AHEAD = 730  # a journey starts within two years
@@ -451,7 +451,7 @@ def progress_text(progress: Progress) -> Text:
 
 
 def checklist_of(rows: Iterable[Any]) -> list[ChecklistItem]:
-    """Storage rows (`storage.gear.checklist_rows`) as checklist items."""
+    """Storage rows (`storage.journeys.checklist_rows`) as checklist items."""
     return [
         ChecklistItem(
             id=row.id,
@@ -513,9 +513,9 @@ async def preview_changes(
 ) -> ListChanges:
     """What regenerating the list with `forecast` would add to and remove from the current list."""
     facts = replace(facts_of(journey), forecast=forecast)
-    current = await gear_store.journey_item_names(session, journey.user_id, journey.id)
+    current = await journey_store.journey_item_names(session, journey.user_id, journey.id)
     planned: dict[int, str] = {}
-    async for chunk in gear_store.iter_items(session, journey.user_id, CHUNK_SIZE):
+    async for chunk in journey_store.iter_items(session, journey.user_id, CHUNK_SIZE):
         names = {item.id: item.name for item in chunk}
         planned.update((decision.item_id, names[decision.item_id]) for decision in plan(chunk, facts))
     return ListChanges(

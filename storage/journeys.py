@@ -1,4 +1,5 @@
-"""Queries on the Gear tables; every one is scoped to the user (directly or through the user's journey)."""
+"""Queries on journeys and their packing lists; every one is scoped to the user (directly or through the
+user's journey)."""
 
 from __future__ import annotations
 
