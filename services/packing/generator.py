@@ -6,18 +6,30 @@ caller's transaction (delete, then insert), so running it twice gives the same l
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.packing.conditions import JourneyFacts, Participant, WeatherForecast, all_hold
 from storage import journeys as journey_store
 from storage.journeys import LockerItemRow
-from storage.models import GearJourney
 
 CHUNK_SIZE = 1000
+
+
+class JourneyRecord(Protocol):
+    """What a list is made from: a stored journey row, or its plain `services.packing.journeys.Journey`."""
+
+    id: int
+    user_id: int
+    starts_at: dt.date
+    ends_at: dt.date
+    participants: Iterable[str]
+    weather: Mapping[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,7 @@ def plan(
             )
 
 
-def facts_of(journey: GearJourney) -> JourneyFacts:
+def facts_of(journey: JourneyRecord) -> JourneyFacts:
     return JourneyFacts(
         starts_at=journey.starts_at,
         ends_at=journey.ends_at,
@@ -66,7 +78,7 @@ def facts_of(journey: GearJourney) -> JourneyFacts:
     )
 
 
-async def regenerate(session: AsyncSession, journey: GearJourney, *, chunk_size: int = CHUNK_SIZE) -> int:
+async def regenerate(session: AsyncSession, journey: JourneyRecord, *, chunk_size: int = CHUNK_SIZE) -> int:
     """Replace the journey's packing list with a fresh one; returns the number of items on it."""
     facts = facts_of(journey)
     await journey_store.clear_journey_items(session, journey.id)
