@@ -5,37 +5,42 @@ the chat. The conversation's state is the current step; the draft is in user_dat
 middle resumes it. Naming a category (new, or a rename) is one more state of the same conversation, so
 starting one flow while the other is open simply switches to it.
 
-callback_data: `lf:add`, `lf:edit:<item id>:<name|cat|qty>`, `lf:cadd` and `lf:cren:<category id>`
-start a flow (at any time); while an item question is open its buttons are `lf:<step>:<token>`
-(a category id, `none`, `new`, `day`, `fixed`, a property, `done` or `keep`).
+Its buttons: `lf:add`, `lf:edit:<item id>:<name|cat|qty>`, `lf:cadd` and `lf:cren:<category id>` start a
+flow (at any time; `handlers.locker` declares them); while an item question is open its buttons are
+`lf:<step>:<token>` (`Answer`: a category id, `none`, `new`, `day`, `fixed`, a property, `done` or `keep`).
 """
 
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
 from conversations.common import conversation
+from handlers import callback_data as cb
 from handlers.context import BotContext
 from handlers.keyboards import Option, grid, keyboard
 from handlers.locker import (
-    ADD_CATEGORY_CALLBACK,
-    ADD_ITEM_CALLBACK,
+    AddCategory,
+    AddItem,
+    EditItem,
+    RenameCategory,
     card_view,
-    category_screen,
+    category_view,
     choice_label,
 )
 from handlers.screens import show_next
+from services import locker
 from services.packing.locker import (
     EDITABLE,
     KEEP,
     MAIN_STEPS,
     CategoryOption,
+    LockerItem,
     Outcome,
     Step,
     answer_tap,
@@ -46,22 +51,19 @@ from services.packing.locker import (
     question,
 )
 from services.validation import InvalidInput, parse_name
-from storage.locker import (
-    create_category,
-    create_item,
-    find_category,
-    get_category,
-    get_item,
-    list_categories,
-    rename_category,
-    update_item,
-)
 
 ITEM_FORM = "locker_item_form"
 CATEGORY_FORM = "locker_category_form"
 NAMING_CATEGORY = "naming_category"
-_EDIT = re.compile(r"lf:edit:([0-9]{1,18}):(\w+)")
-_RENAME = re.compile(r"lf:cren:([0-9]{1,18})")
+
+
+@dataclass(frozen=True)
+class Answer(cb.Payload, template="lf:{step}:{token}"):
+    """A tapped answer to the item question at `step`."""
+
+    step: Step
+    token: str
+
 
 Callback = Callable[[Update, BotContext], Awaitable[Any]]
 
@@ -76,16 +78,18 @@ def _editing(context: BotContext) -> bool:
 
 
 async def _categories(context: BotContext) -> list[CategoryOption]:
-    async with context.db.session() as session:
-        categories = await list_categories(session, context.account.id)
-    return [CategoryOption(category.id, category.name) for category in categories]
+    return await locker.categories(context.uow, context.account.id)
 
 
 async def _ask(update: Update, context: BotContext, step: Step, *, new_message: bool = False) -> Step:
     categories = await _categories(context) if step is Step.CATEGORY else []
     asked = question(step, _form(context)["draft"], editing=_editing(context), categories=categories)
-    choices: list[Option] = [(choice_label(context, c), f"lf:{step}:{c.token}") for c in asked.choices]
-    controls: list[Option] = [(choice_label(context, c), f"lf:{step}:{c.token}") for c in asked.controls]
+    choices: list[Option] = [
+        (choice_label(context, c), Answer(step, c.token).encode()) for c in asked.choices
+    ]
+    controls: list[Option] = [
+        (choice_label(context, c), Answer(step, c.token).encode()) for c in asked.controls
+    ]
     rows = [[option] for option in choices] if step is Step.PROPERTIES else grid(choices)
     markup = keyboard(row for row in [*rows, controls] if row) if choices or controls else None
     text = context.render(asked.texts)
@@ -110,19 +114,18 @@ async def start_add(update: Update, context: BotContext) -> Step:
 async def start_edit(update: Update, context: BotContext) -> Step | int:
     """`lf:edit:<id>:<field>` from the item card: that field's steps, with Keep offered."""
     query = update.callback_query
-    match = _EDIT.fullmatch(query.data)
-    if match is None or match[2] not in set(EDITABLE):
+    edit = EditItem.parse(query.data)
+    if edit is None or edit.field not in EDITABLE:
         await query.answer(context.t("common.expired_button"))
         return ConversationHandler.END
-    async with context.db.session() as session:
-        item = await get_item(session, context.account.id, int(match[1]))
+    item = await locker.get_item(context.uow, context.account.id, edit.item_id)
     if item is None:
         await query.answer(context.t("locker.not_found"))
         return ConversationHandler.END
     await query.answer()
     context.user_data.pop(CATEGORY_FORM, None)
-    context.user_data[ITEM_FORM] = {"item_id": item.id, "field": match[2], "draft": draft_of(item)}
-    return await _ask(update, context, Step(match[2]))
+    context.user_data[ITEM_FORM] = {"item_id": item.id, "field": edit.field.value, "draft": draft_of(item)}
+    return await _ask(update, context, edit.field)
 
 
 def _typed(step: Step) -> Callback:
@@ -142,7 +145,7 @@ def _typed(step: Step) -> Callback:
 def _tapped(step: Step) -> Callback:
     async def on_tap(update: Update, context: BotContext) -> Step | int:
         query = update.callback_query
-        token = query.data.removeprefix(f"lf:{step}:")
+        token = Answer.parse(query.data).token
         categories = await _categories(context) if step is Step.CATEGORY else []
         try:
             outcome = answer_tap(
@@ -172,25 +175,20 @@ async def _save(update: Update, context: BotContext) -> int:
     draft, user_id = form["draft"], context.account.id
     field = Step(form["field"]) if form["field"] else None
     values = item_values(draft, field)
-    async with context.db.session() as session:
-        if draft["new_category"] and "category_id" in values:
-            category = await find_category(session, user_id, draft["new_category"])
-            category = category or await create_category(session, user_id, draft["new_category"])
-            values["category_id"] = category.id
-        if form["item_id"] is None:
-            item = await create_item(session, user_id, **values)
-        else:
-            item = await update_item(session, user_id, form["item_id"], **values)
+    item = await locker.save_item(context.uow, user_id, form["item_id"], values, draft["new_category"])
     note = context.t("locker.form.updated" if form["item_id"] else "locker.form.saved")
-    return await _finish(update, context, note, item_id=item.id if item else None)
+    return await _finish(update, context, note, item)
 
 
-async def _finish(update: Update, context: BotContext, note: str | None, item_id: int | None = None) -> int:
-    """End the flow on the item's card (or say it is gone, if it was deleted in the meantime)."""
+async def _finish(
+    update: Update, context: BotContext, note: str | None, saved: LockerItem | None = None
+) -> int:
+    """End the flow on the item's card (or say it is gone, if it was deleted in the meantime): the item
+    as saved, or (Keep) as it is."""
     form = context.user_data.pop(ITEM_FORM)
-    item_id = item_id or form["item_id"]
-    async with context.db.session() as session:
-        item = await get_item(session, context.account.id, item_id) if item_id else None
+    item = saved
+    if item is None and form["item_id"]:
+        item = await locker.get_item(context.uow, context.account.id, form["item_id"])
     if item is None:
         await show_next(update, context.t("locker.not_found"))
         return ConversationHandler.END
@@ -212,9 +210,10 @@ async def start_add_category(update: Update, context: BotContext) -> str:
 
 async def start_rename_category(update: Update, context: BotContext) -> str | int:
     query = update.callback_query
-    match = _RENAME.fullmatch(query.data)
-    async with context.db.session() as session:
-        category = await get_category(session, context.account.id, int(match[1])) if match else None
+    rename = RenameCategory.parse(query.data)
+    category = (
+        await locker.get_category(context.uow, context.account.id, rename.category_id) if rename else None
+    )
     if category is None:
         await query.answer(context.t("locker.not_found"))
         return ConversationHandler.END
@@ -236,26 +235,18 @@ async def receive_category_name(update: Update, context: BotContext) -> str | in
     except InvalidInput as error:
         await update.effective_message.reply_text(context.explain(error))
         return NAMING_CATEGORY
-    async with context.db.session() as session:
-        clash = await find_category(session, user_id, name)
-        taken = clash is not None and clash.id != category_id
-        if taken:
-            category = None
-        elif category_id is None:
-            category = await create_category(session, user_id, name)
-        else:
-            category = await rename_category(session, user_id, category_id, name)
-    if taken:
+    named = await locker.name_category(context.uow, user_id, category_id, name)
+    if named.taken_by is not None:
         await update.effective_message.reply_text(
-            context.t("locker.category.name_taken", name=html.escape(clash.name))
+            context.t("locker.category.name_taken", name=html.escape(named.taken_by))
         )
         return NAMING_CATEGORY
     context.user_data.pop(CATEGORY_FORM)
-    if category is None:  # deleted while it was being renamed
+    if named.page is None:  # deleted while it was being renamed
         await update.effective_message.reply_text(context.t("locker.not_found"))
         return ConversationHandler.END
     done = "locker.category.created" if category_id is None else "locker.category.renamed"
-    screen = await category_screen(context, category.id, intro=context.t(done, name=html.escape(name)))
+    screen = category_view(context, named.page, intro=context.t(done, name=html.escape(name)))
     await update.effective_message.reply_text(screen.text, reply_markup=screen.markup)
     return ConversationHandler.END
 
@@ -265,12 +256,21 @@ async def receive_category_name(update: Update, context: BotContext) -> str | in
 _ITEM_STEPS: tuple[Step, ...] = tuple(Step)
 
 
+def _answer_at(step: Step) -> Callable[[object], bool]:
+    """The answers to the question at `step` (a button of another question is stale)."""
+
+    def check(data: object) -> bool:
+        return isinstance(data, str) and (answer := Answer.parse(data)) is not None and answer.step is step
+
+    return check
+
+
 def _starts() -> list[BaseHandler[Any, Any, Any]]:
     return [
-        CallbackQueryHandler(start_add, pattern=f"^{ADD_ITEM_CALLBACK}$"),
-        CallbackQueryHandler(start_edit, pattern=r"^lf:edit:"),
-        CallbackQueryHandler(start_add_category, pattern=f"^{ADD_CATEGORY_CALLBACK}$"),
-        CallbackQueryHandler(start_rename_category, pattern=r"^lf:cren:"),
+        CallbackQueryHandler(start_add, pattern=cb.matches(AddItem)),
+        CallbackQueryHandler(start_edit, pattern=cb.matches(EditItem)),
+        CallbackQueryHandler(start_add_category, pattern=cb.matches(AddCategory)),
+        CallbackQueryHandler(start_rename_category, pattern=cb.matches(RenameCategory)),
     ]
 
 
@@ -279,7 +279,7 @@ def build() -> ConversationHandler:
     states: dict[object, list[BaseHandler[Any, Any, Any]]] = {
         step: [
             MessageHandler(text, _typed(step)),
-            CallbackQueryHandler(_tapped(step), pattern=f"^lf:{step}:"),
+            CallbackQueryHandler(_tapped(step), pattern=_answer_at(step)),
         ]
         for step in _ITEM_STEPS
     }
