@@ -1,7 +1,8 @@
 """The journey form: /journey asks destination, dates and participants; the card's Edit asks one part again.
 
 What each step accepts and what comes next is `services.packing.journeys`; this module asks it in the chat.
-The conversation's state is the current `Step`; the draft is in user_data, so a restart resumes the form.
+The conversation's state is the current `Step`; the draft is a `JourneyDraft` in user_data (a `DraftSlot`),
+so a restart resumes the form.
 After the last answer the weather is fetched (or asked, when there is no service or no answer), and the
 journey and its packing list are written in one transaction.
 
@@ -18,7 +19,7 @@ import datetime as dt
 import enum
 import html
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -35,6 +36,7 @@ from telegram.ext import (
 from conversations.common import conversation
 from handlers import callback_data as cb
 from handlers.context import BotContext
+from handlers.drafts import DraftSlot, fields_of
 from handlers.journeys import EditJourney, NewJourney
 from handlers.keyboards import Option, keyboard
 from handlers.packing_list import send_list
@@ -71,8 +73,34 @@ from services.packing.journeys import (
 from services.preferences import format_day
 from services.validation import InvalidInput
 
-FORM_KEY = "journey_form"
 DATE_STEPS = (Step.START, Step.END)
+
+
+@dataclass
+class JourneyDraft:
+    """The answers so far (the layout of `services.packing.journeys.new_draft`, whose functions take it as a
+    dict): dates as ISO text, participants as counts per type, the geocoder's matches offered as buttons."""
+
+    journey_id: int | None = None  # the journey being edited; None: a new one
+    edit: str | None = None  # the part being edited (`EditTarget`)
+    destination: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    starts_at: str | None = None
+    ends_at: str | None = None
+    participants: dict[str, int] = field(default_factory=dict)
+    matches: list[dict[str, Any]] = field(default_factory=list)
+    temperature: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JourneyDraft:
+        return cls(**fields_of(cls, data))
+
+
+FORM = DraftSlot("journey_form", JourneyDraft, version=1)
 
 
 class Change(enum.StrEnum):
@@ -128,11 +156,15 @@ Callback = Callable[[Update, BotContext], Awaitable[Any]]
 
 
 def _form(context: BotContext) -> dict[str, Any]:
-    return context.user_data[FORM_KEY]
+    """The draft as the flow's functions take it (`_needs_form` has made sure there is one)."""
+    draft = FORM.load(context.user_data)
+    if draft is None:
+        raise LookupError("the journey form has no draft")
+    return draft.to_dict()
 
 
 def _store(context: BotContext, draft: dict[str, Any]) -> None:
-    context.user_data[FORM_KEY] = draft
+    FORM.save(context.user_data, JourneyDraft.from_dict(draft))
 
 
 # --- questions --------------------------------------------------------------------------------------
@@ -253,7 +285,7 @@ async def _lost(update: Update, context: BotContext) -> int:
 
 def _needs_form(callback: Callback) -> Callback:
     async def guarded(update: Update, context: BotContext) -> Any:
-        if FORM_KEY not in context.user_data:
+        if FORM.load(context.user_data) is None:
             return await _lost(update, context)
         return await callback(update, context)
 
@@ -449,7 +481,8 @@ async def _fetch_weather(
 
 async def _save(update: Update, context: BotContext, forecast: WeatherForecast | None) -> int:
     """Write the journey (new, or the edited part with a new forecast) and its new packing list at once."""
-    draft = context.user_data.pop(FORM_KEY)
+    draft = _form(context)
+    FORM.drop(context.user_data)
     values = journey_values(draft, forecast)
     journey = await journeys.save_journey(context.uow, context.account.id, draft["journey_id"], values)
     if journey is None:  # deleted while it was being edited
@@ -512,4 +545,6 @@ def build() -> ConversationHandler:
         Step.RAIN: [_tap(cb.matches(ExpectRain), on_rain), buttons_only],
     }
     # Starting again from inside the form (/journey, another Edit) begins afresh.
-    return conversation("journey_form", entry_points=_starts(), states=states, fallbacks=_starts())
+    return conversation(
+        "journey_form", entry_points=_starts(), states=states, fallbacks=_starts(), drafts=(FORM.key,)
+    )

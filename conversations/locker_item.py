@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from telegram import Update
@@ -23,6 +23,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler,
 from conversations.common import conversation
 from handlers import callback_data as cb
 from handlers.context import BotContext
+from handlers.drafts import DraftSlot, fields_of
 from handlers.keyboards import Option, grid, keyboard
 from handlers.locker import (
     AddCategory,
@@ -52,9 +53,42 @@ from services.packing.locker import (
 )
 from services.validation import InvalidInput, parse_name
 
-ITEM_FORM = "locker_item_form"
-CATEGORY_FORM = "locker_category_form"
 NAMING_CATEGORY = "naming_category"
+
+
+@dataclass
+class ItemForm:
+    """Adding an item (`item_id` None) or editing the `field` step of one; `draft` is the item's column
+    values as `services.packing.locker` takes them."""
+
+    item_id: int | None
+    field: str | None
+    draft: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ItemForm:
+        return cls(**fields_of(cls, data))
+
+
+@dataclass
+class CategoryForm:
+    """Naming a new category (`category_id` None) or renaming one."""
+
+    category_id: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CategoryForm:
+        return cls(**fields_of(cls, data))
+
+
+ITEM_FORM = DraftSlot("locker_item_form", ItemForm, version=1)
+CATEGORY_FORM = DraftSlot("locker_category_form", CategoryForm, version=1)
 
 
 @dataclass(frozen=True)
@@ -68,13 +102,32 @@ class Answer(cb.Payload, template="lf:{step}:{token}"):
 Callback = Callable[[Update, BotContext], Awaitable[Any]]
 
 
-def _form(context: BotContext) -> dict[str, Any]:
-    """{"item_id": the item being edited or None when adding, "field": the step being edited, "draft"}."""
-    return context.user_data[ITEM_FORM]
+def _form(context: BotContext) -> ItemForm:
+    """The item form (`_needs` has made sure there is one)."""
+    form = ITEM_FORM.load(context.user_data)
+    if form is None:
+        raise LookupError("the locker item form has no draft")
+    return form
 
 
 def _editing(context: BotContext) -> bool:
-    return _form(context)["item_id"] is not None
+    return _form(context).item_id is not None
+
+
+def _needs(slot: DraftSlot[Any], callback: Callback) -> Callback:
+    """`callback`, when the flow's draft is there; else (its stored user data was dropped, or written by
+    another release) the flow ends and says so."""
+
+    async def guarded(update: Update, context: BotContext) -> Any:
+        if slot.load(context.user_data) is not None:
+            return await callback(update, context)
+        if update.callback_query:
+            await update.callback_query.answer(context.t("common.expired_button"))
+        else:
+            await update.effective_message.reply_text(context.t("locker.form.lost"))
+        return ConversationHandler.END
+
+    return guarded
 
 
 async def _categories(context: BotContext) -> list[CategoryOption]:
@@ -83,7 +136,7 @@ async def _categories(context: BotContext) -> list[CategoryOption]:
 
 async def _ask(update: Update, context: BotContext, step: Step, *, new_message: bool = False) -> Step:
     categories = await _categories(context) if step is Step.CATEGORY else []
-    asked = question(step, _form(context)["draft"], editing=_editing(context), categories=categories)
+    asked = question(step, _form(context).draft, editing=_editing(context), categories=categories)
     choices: list[Option] = [
         (choice_label(context, c), Answer(step, c.token).encode()) for c in asked.choices
     ]
@@ -106,8 +159,8 @@ async def _ask(update: Update, context: BotContext, step: Step, *, new_message: 
 async def start_add(update: Update, context: BotContext) -> Step:
     if update.callback_query:
         await update.callback_query.answer()
-    context.user_data.pop(CATEGORY_FORM, None)
-    context.user_data[ITEM_FORM] = {"item_id": None, "field": None, "draft": new_draft()}
+    CATEGORY_FORM.drop(context.user_data)
+    ITEM_FORM.save(context.user_data, ItemForm(item_id=None, field=None, draft=new_draft()))
     return await _ask(update, context, MAIN_STEPS[0], new_message=True)
 
 
@@ -123,8 +176,8 @@ async def start_edit(update: Update, context: BotContext) -> Step | int:
         await query.answer(context.t("locker.not_found"))
         return ConversationHandler.END
     await query.answer()
-    context.user_data.pop(CATEGORY_FORM, None)
-    context.user_data[ITEM_FORM] = {"item_id": item.id, "field": edit.field.value, "draft": draft_of(item)}
+    CATEGORY_FORM.drop(context.user_data)
+    ITEM_FORM.save(context.user_data, ItemForm(item_id=item.id, field=edit.field.value, draft=draft_of(item)))
     return await _ask(update, context, edit.field)
 
 
@@ -132,7 +185,7 @@ def _typed(step: Step) -> Callback:
     async def on_text(update: Update, context: BotContext) -> Step | int:
         try:
             outcome = answer_text(
-                step, update.effective_message.text, _form(context)["draft"], editing=_editing(context)
+                step, update.effective_message.text, _form(context).draft, editing=_editing(context)
             )
         except InvalidInput as error:
             await update.effective_message.reply_text(context.explain(error))
@@ -149,7 +202,7 @@ def _tapped(step: Step) -> Callback:
         categories = await _categories(context) if step is Step.CATEGORY else []
         try:
             outcome = answer_tap(
-                step, token, _form(context)["draft"], editing=_editing(context), categories=categories
+                step, token, _form(context).draft, editing=_editing(context), categories=categories
             )
         except InvalidInput as error:
             await query.answer(context.explain(error))
@@ -163,7 +216,9 @@ def _tapped(step: Step) -> Callback:
 
 
 async def _advance(update: Update, context: BotContext, outcome: Outcome) -> Step | int:
-    _form(context)["draft"] = outcome.draft
+    form = _form(context)
+    form.draft = outcome.draft
+    ITEM_FORM.save(context.user_data, form)
     if outcome.next is not None:
         return await _ask(update, context, outcome.next)
     return await _save(update, context)
@@ -172,11 +227,11 @@ async def _advance(update: Update, context: BotContext, outcome: Outcome) -> Ste
 async def _save(update: Update, context: BotContext) -> int:
     """Store the new item (or the edited field), creating a category the user named on the way."""
     form = _form(context)
-    draft, user_id = form["draft"], context.account.id
-    field = Step(form["field"]) if form["field"] else None
+    draft, user_id = form.draft, context.account.id
+    field = Step(form.field) if form.field else None
     values = item_values(draft, field)
-    item = await locker.save_item(context.uow, user_id, form["item_id"], values, draft["new_category"])
-    note = context.t("locker.form.updated" if form["item_id"] else "locker.form.saved")
+    item = await locker.save_item(context.uow, user_id, form.item_id, values, draft["new_category"])
+    note = context.t("locker.form.updated" if form.item_id else "locker.form.saved")
     return await _finish(update, context, note, item)
 
 
@@ -185,10 +240,11 @@ async def _finish(
 ) -> int:
     """End the flow on the item's card (or say it is gone, if it was deleted in the meantime): the item
     as saved, or (Keep) as it is."""
-    form = context.user_data.pop(ITEM_FORM)
+    form = _form(context)
+    ITEM_FORM.drop(context.user_data)
     item = saved
-    if item is None and form["item_id"]:
-        item = await locker.get_item(context.uow, context.account.id, form["item_id"])
+    if item is None and form.item_id:
+        item = await locker.get_item(context.uow, context.account.id, form.item_id)
     if item is None:
         await show_next(update, context.t("locker.not_found"))
         return ConversationHandler.END
@@ -202,8 +258,8 @@ async def _finish(
 
 async def start_add_category(update: Update, context: BotContext) -> str:
     await update.callback_query.answer()
-    context.user_data.pop(ITEM_FORM, None)
-    context.user_data[CATEGORY_FORM] = {"category_id": None}
+    ITEM_FORM.drop(context.user_data)
+    CATEGORY_FORM.save(context.user_data, CategoryForm(category_id=None))
     await update.effective_message.reply_text(context.t("locker.category.ask_name"))
     return NAMING_CATEGORY
 
@@ -218,8 +274,8 @@ async def start_rename_category(update: Update, context: BotContext) -> str | in
         await query.answer(context.t("locker.not_found"))
         return ConversationHandler.END
     await query.answer()
-    context.user_data.pop(ITEM_FORM, None)
-    context.user_data[CATEGORY_FORM] = {"category_id": category.id}
+    ITEM_FORM.drop(context.user_data)
+    CATEGORY_FORM.save(context.user_data, CategoryForm(category_id=category.id))
     await update.effective_message.reply_text(
         context.t("locker.category.ask_rename", name=html.escape(category.name))
     )
@@ -228,7 +284,10 @@ async def start_rename_category(update: Update, context: BotContext) -> str | in
 
 async def receive_category_name(update: Update, context: BotContext) -> str | int:
     """A new category, or the new name of one; a name the user already has is refused."""
-    category_id = context.user_data[CATEGORY_FORM]["category_id"]
+    form = CATEGORY_FORM.load(context.user_data)
+    if form is None:
+        raise LookupError("the category form has no draft")
+    category_id = form.category_id
     user_id = context.account.id
     try:
         name = parse_name(update.effective_message.text)
@@ -241,7 +300,7 @@ async def receive_category_name(update: Update, context: BotContext) -> str | in
             context.t("locker.category.name_taken", name=html.escape(named.taken_by))
         )
         return NAMING_CATEGORY
-    context.user_data.pop(CATEGORY_FORM)
+    CATEGORY_FORM.drop(context.user_data)
     if named.page is None:  # deleted while it was being renamed
         await update.effective_message.reply_text(context.t("locker.not_found"))
         return ConversationHandler.END
@@ -278,17 +337,17 @@ def build() -> ConversationHandler:
     text = filters.TEXT & ~filters.COMMAND
     states: dict[object, list[BaseHandler[Any, Any, Any]]] = {
         step: [
-            MessageHandler(text, _typed(step)),
-            CallbackQueryHandler(_tapped(step), pattern=_answer_at(step)),
+            MessageHandler(text, _needs(ITEM_FORM, _typed(step))),
+            CallbackQueryHandler(_needs(ITEM_FORM, _tapped(step)), pattern=_answer_at(step)),
         ]
         for step in _ITEM_STEPS
     }
-    states[NAMING_CATEGORY] = [MessageHandler(text, receive_category_name)]
+    states[NAMING_CATEGORY] = [MessageHandler(text, _needs(CATEGORY_FORM, receive_category_name))]
     # Starting again from inside a flow (another ➕ or Edit) begins afresh.
     return conversation(
         "locker_form",
         entry_points=_starts(),
         states=states,
         fallbacks=_starts(),
-        drafts=(ITEM_FORM, CATEGORY_FORM),
+        drafts=(ITEM_FORM.key, CATEGORY_FORM.key),
     )
