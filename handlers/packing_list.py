@@ -24,7 +24,7 @@ from telegram.ext import CallbackQueryHandler
 
 from handlers import callback_data as cb
 from handlers.context import BotContext
-from handlers.keyboards import Option, keyboard
+from handlers.keyboards import Option, checklist_row, keyboard
 from handlers.screens import edit_in_place, edit_markup_in_place
 from handlers.texts import render, show
 from services import checklist, journeys
@@ -113,17 +113,19 @@ def list_markup(context: BotContext, journey_id: int, page: Page) -> InlineKeybo
         category = group.category or context.t("packing.uncategorised")
         rows.append([(context.t("packing.header", category=category), cb.LABEL_ONLY)])
         rows += [
-            [
+            checklist_row(
                 (_item_label(context, item), ItemName(item.id).encode()),
-                (
-                    context.t("packing.departure", box=_box(item.packed_for_departure)),
-                    Tick(item.id, Side.DEPARTURE).encode(),
-                ),
-                (
-                    context.t("packing.return", box=_box(item.packed_for_return)),
-                    Tick(item.id, Side.RETURN).encode(),
-                ),
-            ]
+                [
+                    (
+                        context.t("packing.departure", box=_box(item.packed_for_departure)),
+                        Tick(item.id, Side.DEPARTURE).encode(),
+                    ),
+                    (
+                        context.t("packing.return", box=_box(item.packed_for_return)),
+                        Tick(item.id, Side.RETURN).encode(),
+                    ),
+                ],
+            )
             for item in group.items
         ]
     if not rows:

@@ -20,6 +20,7 @@ from services.packing.journeys import Journey, ListChanges, flips, offered, prev
 from services.unit_of_work import UnitOfWork
 from services.weather import FORECAST_DAYS, OpenMeteo
 from storage import journeys as store
+from storage.models import GearJourney
 from storage.users import get_user
 
 # A list made from these is checked again once the trip is within the forecast window.
@@ -72,6 +73,7 @@ async def save_journey(
     """Write a new journey (`journey_id` None) or the changed columns of one, and make its packing list again,
     in one transaction: a list always matches its journey. None when the journey is gone (or not theirs)."""
     async with uow.transaction() as session:
+        journey: GearJourney | None
         if journey_id is None:
             journey = await store.create_journey(session, user_id, **values)
         else:

@@ -25,6 +25,7 @@ from services.packing.locker import (
 from services.unit_of_work import UnitOfWork
 from storage import locker as store
 from storage.locker import CategoryCount, NewCategory
+from storage.models import GearCategory, GearItem
 
 __all__ = ["CategoryCount", "NewCategory"]
 
@@ -205,6 +206,7 @@ async def save_item(
             category = await store.find_category(session, user_id, new_category)
             category = category or await store.create_category(session, user_id, new_category)
             values["category_id"] = category.id
+        item: GearItem | None
         if item_id is None:
             item = await store.create_item(session, user_id, **values)
         else:
@@ -218,6 +220,7 @@ async def name_category(uow: UnitOfWork, user_id: int, category_id: int | None, 
         clash = await store.find_category(session, user_id, name)
         if clash is not None and clash.id != category_id:
             return NamedCategory(None, taken_by=clash.name)
+        category: GearCategory | None
         if category_id is None:
             category = await store.create_category(session, user_id, name)
         else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,12 +24,23 @@ CHUNK_SIZE = 1000
 class JourneyRecord(Protocol):
     """What a list is made from: a stored journey row, or its plain `services.packing.journeys.Journey`."""
 
-    id: int
-    user_id: int
-    starts_at: dt.date
-    ends_at: dt.date
-    participants: Iterable[str]
-    weather: Mapping[str, Any] | None
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def starts_at(self) -> dt.date: ...
+
+    @property
+    def ends_at(self) -> dt.date: ...
+
+    @property
+    def participants(self) -> Sequence[str]: ...
+
+    @property
+    def weather(self) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True)
