@@ -19,7 +19,6 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import gear_jobs
 from bot.persistence import DatabasePersistence, Memory
 from bot.update_processor import PerChatUpdateProcessor
 from conversations import delete_me, export, journey, locker_item, log_session, weapon_form
@@ -37,6 +36,7 @@ from handlers import (
     locker,
     my_data,
     packing_list,
+    packing_recheck,
     photos,
     preferences,
     reflections,
@@ -164,7 +164,7 @@ def build_application(
     )
     register_handlers(application)
     attendance.schedule(application)
-    gear_jobs.schedule(application)
+    packing_recheck.schedule(application)
     reflections.schedule(application)
     return application
 

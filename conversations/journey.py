@@ -1,22 +1,25 @@
 """The journey form: /journey asks destination, dates and participants; the card's Edit asks one part again.
 
 What each step accepts and what comes next is `services.packing.journeys`; this module asks it in the chat.
-The conversation's state is the current `Step`; the draft is in user_data, so a restart resumes the form.
+The conversation's state is the current `Step`; the draft is a `JourneyDraft` in user_data (a `DraftSlot`),
+so a restart resumes the form.
 After the last answer the weather is fetched (or asked, when there is no service or no answer), and the
 journey and its packing list are written in one transaction.
 
-callback_data: `jf:new` and `jf:edit:<journey id>:<dest|dates|people>` start the form (at any time); while
-a question is open: `jf:place:<index>` (a geocoder match), `jf:cal:<s|e>:<YYYY-MM>` (another month),
-`jf:day:<s|e>:<YYYYMMDD>`, `jf:pp:<adult|child|infant>:<+|-|t>`, `jf:pp:ok`, `jf:temp:<warm|mild|cold>`,
-`jf:rain:<y|n>`, and `jf:x` for calendar cells that only label.
+Its buttons (payloads below): `jf:new` and `jf:edit:<journey id>:<dest|dates|people>` start the form (at
+any time; `handlers.journeys` declares them); while a question is open: `jf:place:<index>` (a geocoder
+match), `jf:cal:<s|e>:<YYYY-MM>` (another month), `jf:day:<s|e>:<YYYYMMDD>`,
+`jf:pp:<adult|child|infant>:<+|-|t>`, `jf:pp:ok`, `jf:temp:<warm|mild|cold>` and `jf:rain:<y|n>`. Calendar
+cells that only label carry `cb.LABEL_ONLY`, answered by the fallback (`jf:x` on calendars sent before).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import html
-import re
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -31,18 +34,19 @@ from telegram.ext import (
 )
 
 from conversations.common import conversation
+from handlers import callback_data as cb
 from handlers.context import BotContext
-from handlers.journeys import NEW_CALLBACK
+from handlers.drafts import DraftSlot, fields_of
+from handlers.journeys import EditJourney, NewJourney
 from handlers.keyboards import Option, keyboard
 from handlers.packing_list import send_list
 from handlers.screens import edit_markup_in_place, show_next
+from services import journeys
 from services.geocoding import MAX_RESULTS
 from services.packing.conditions import Participant, WeatherForecast
-from services.packing.generator import regenerate
 from services.packing.journeys import (
     TEMPERATURES,
     CalendarMonth,
-    EditTarget,
     Step,
     answer_date,
     answer_day,
@@ -68,22 +72,99 @@ from services.packing.journeys import (
 )
 from services.preferences import format_day
 from services.validation import InvalidInput
-from storage.gear import create_journey, get_journey, update_journey
 
-FORM_KEY = "journey_form"
-NOOP = "jf:x"
-_EDIT = re.compile(r"jf:edit:([0-9]{1,18}):(dest|dates|people)")
 DATE_STEPS = (Step.START, Step.END)
+
+
+@dataclass
+class JourneyDraft:
+    """The answers so far (the layout of `services.packing.journeys.new_draft`, whose functions take it as a
+    dict): dates as ISO text, participants as counts per type, the geocoder's matches offered as buttons."""
+
+    journey_id: int | None = None  # the journey being edited; None: a new one
+    edit: str | None = None  # the part being edited (`EditTarget`)
+    destination: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    starts_at: str | None = None
+    ends_at: str | None = None
+    participants: dict[str, int] = field(default_factory=dict)
+    matches: list[dict[str, Any]] = field(default_factory=list)
+    temperature: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JourneyDraft:
+        return cls(**fields_of(cls, data))
+
+
+FORM = DraftSlot("journey_form", JourneyDraft, version=1)
+
+
+class Change(enum.StrEnum):
+    MORE = "+"
+    FEWER = "-"
+    TOGGLE = "t"  # between none and one
+
+
+@dataclass(frozen=True)
+class PickPlace(cb.Payload, template="jf:place:{index}"):
+    index: int  # of the geocoder's matches kept in the draft
+
+
+@dataclass(frozen=True)
+class TurnMonth(cb.Payload, template="jf:cal:{step}:{month}"):
+    step: Step
+    month: str  # YYYY-MM
+
+
+@dataclass(frozen=True)
+class PickDay(cb.Payload, template="jf:day:{step}:{day}"):
+    step: Step
+    day: str  # YYYYMMDD
+
+
+@dataclass(frozen=True)
+class CountPeople(cb.Payload, template="jf:pp:{kind}:{change}"):
+    kind: Participant
+    change: Change
+
+
+@dataclass(frozen=True)
+class PeopleDone(cb.Payload, template="jf:pp:ok"):
+    pass
+
+
+@dataclass(frozen=True)
+class ChooseTemperature(cb.Payload, template="jf:temp:{choice}"):
+    choice: str  # warm, mild, cold
+
+
+@dataclass(frozen=True)
+class ExpectRain(cb.Payload, template="jf:rain:{answer}"):
+    answer: str  # y, n
+
+
+@dataclass(frozen=True)
+class OldCalendarLabel(cb.Payload, template="jf:x"):
+    """A label cell of a calendar sent before those carried `cb.LABEL_ONLY`: answered with nothing."""
+
 
 Callback = Callable[[Update, BotContext], Awaitable[Any]]
 
 
 def _form(context: BotContext) -> dict[str, Any]:
-    return context.user_data[FORM_KEY]
+    """The draft as the flow's functions take it (`_needs_form` has made sure there is one)."""
+    draft = FORM.load(context.user_data)
+    if draft is None:
+        raise LookupError("the journey form has no draft")
+    return draft.to_dict()
 
 
 def _store(context: BotContext, draft: dict[str, Any]) -> None:
-    context.user_data[FORM_KEY] = draft
+    FORM.save(context.user_data, JourneyDraft.from_dict(draft))
 
 
 # --- questions --------------------------------------------------------------------------------------
@@ -94,11 +175,11 @@ def _calendar_markup(context: BotContext, step: Step, month: CalendarMonth) -> I
     title = context.t("journeys.calendar.title", month=months[month.month - 1], year=month.year)
     rows: list[list[Option]] = [
         [
-            ("◀", f"jf:cal:{step}:{month.previous}") if month.previous else (" ", NOOP),
-            (title, NOOP),
-            ("▶", f"jf:cal:{step}:{month.following}") if month.following else (" ", NOOP),
+            ("◀", TurnMonth(step, month.previous).encode()) if month.previous else (" ", cb.LABEL_ONLY),
+            (title, cb.LABEL_ONLY),
+            ("▶", TurnMonth(step, month.following).encode()) if month.following else (" ", cb.LABEL_ONLY),
         ],
-        [(name, NOOP) for name in context.t("journeys.calendar.weekdays").split()],
+        [(name, cb.LABEL_ONLY) for name in context.t("journeys.calendar.weekdays").split()],
     ]
     rows += [[_day_button(step, month, day) for day in week] for week in month.weeks]
     return keyboard(rows)
@@ -107,22 +188,25 @@ def _calendar_markup(context: BotContext, step: Step, month: CalendarMonth) -> I
 def _day_button(step: Step, month: CalendarMonth, day: dt.date | None) -> Option:
     """A day that can be picked; "·" for one that can't (past, too far); blank outside the month."""
     if day is None:
-        return " ", NOOP
+        return " ", cb.LABEL_ONLY
     if month.can_pick(day):
-        return str(day.day), f"jf:day:{step}:{day_token(day)}"
-    return "·", NOOP
+        return str(day.day), PickDay(step, day_token(day)).encode()
+    return "·", cb.LABEL_ONLY
 
 
 def _people_markup(context: BotContext, counts: dict[str, int]) -> InlineKeyboardMarkup:
     rows: list[list[Option]] = [
         [
-            ("−", f"jf:pp:{kind}:-"),
-            (context.t(f"journeys.people.{kind}_button", count=counts[kind]), f"jf:pp:{kind}:t"),
-            ("+", f"jf:pp:{kind}:+"),
+            ("−", CountPeople(kind, Change.FEWER).encode()),
+            (
+                context.t(f"journeys.people.{kind}_button", count=counts[kind]),
+                CountPeople(kind, Change.TOGGLE).encode(),
+            ),
+            ("+", CountPeople(kind, Change.MORE).encode()),
         ]
         for kind in Participant
     ]
-    rows.append([(context.t("journeys.done"), "jf:pp:ok")])
+    rows.append([(context.t("journeys.done"), PeopleDone().encode())])
     return keyboard(rows)
 
 
@@ -138,11 +222,15 @@ def _question(context: BotContext, step: Step) -> tuple[str, InlineKeyboardMarku
         return context.t("journeys.ask_people"), _people_markup(context, draft["participants"])
     if step is Step.TEMPERATURE:
         options = [
-            (context.t(f"journeys.temperature.{choice}"), f"jf:temp:{choice}") for choice in TEMPERATURES
+            (context.t(f"journeys.temperature.{choice}"), ChooseTemperature(choice).encode())
+            for choice in TEMPERATURES
         ]
         text = context.t("journeys.ask_temperature", destination=html.escape(draft["destination"]))
         return text, keyboard([[option] for option in options])
-    rain = [(context.t("journeys.rain_yes"), "jf:rain:y"), (context.t("journeys.rain_no"), "jf:rain:n")]
+    rain = [
+        (context.t("journeys.rain_yes"), ExpectRain("y").encode()),
+        (context.t("journeys.rain_no"), ExpectRain("n").encode()),
+    ]
     return context.t("journeys.ask_rain"), keyboard([rain])
 
 
@@ -172,17 +260,16 @@ async def start_new(update: Update, context: BotContext) -> Step:
 async def start_edit(update: Update, context: BotContext) -> Step | int:
     """`jf:edit:<id>:<target>`, after the reset warning: that part of the form, then a new list."""
     query = update.callback_query
-    match = _EDIT.fullmatch(query.data)
-    if match is None:
+    payload = EditJourney.parse(query.data)
+    if payload is None:
         await query.answer(context.t("common.expired_button"))
         return ConversationHandler.END
-    async with context.db.session() as session:
-        journey = await get_journey(session, context.account.id, int(match[1]))
+    journey = await journeys.get_journey(context.uow, context.account.id, payload.journey_id)
     if journey is None:
         await query.answer(context.t("journeys.not_found"))
         return ConversationHandler.END
     await query.answer()
-    edit = EditTarget(match[2])
+    edit = payload.target
     _store(context, draft_of(journey, edit))
     return await _ask(update, context, first_step(edit))
 
@@ -198,7 +285,7 @@ async def _lost(update: Update, context: BotContext) -> int:
 
 def _needs_form(callback: Callback) -> Callback:
     async def guarded(update: Update, context: BotContext) -> Any:
-        if FORM_KEY not in context.user_data:
+        if FORM.load(context.user_data) is None:
             return await _lost(update, context)
         return await callback(update, context)
 
@@ -222,7 +309,7 @@ async def on_place_text(update: Update, context: BotContext) -> Step:
         await update.effective_message.reply_text(context.t("journeys.no_place", value=html.escape(query)))
         return Step.DESTINATION
     _store(context, with_matches(_form(context), places))
-    options = [[(place.label, f"jf:place:{index}")] for index, place in enumerate(places)]
+    options = [[(place.label, PickPlace(index).encode())] for index, place in enumerate(places)]
     await update.effective_message.reply_text(
         context.t("journeys.choose_place"), reply_markup=keyboard(options)
     )
@@ -232,7 +319,7 @@ async def on_place_text(update: Update, context: BotContext) -> Step:
 async def on_place_tap(update: Update, context: BotContext) -> Step | int:
     query = update.callback_query
     try:
-        draft = pick_match(_form(context), query.data.removeprefix("jf:place:"))
+        draft = pick_match(_form(context), str(PickPlace.parse(query.data).index))
     except InvalidInput as error:
         await query.answer(context.explain(error))
         return Step.DESTINATION
@@ -284,9 +371,7 @@ def _tapped_day(step: Step) -> Callback:
     async def on_tap(update: Update, context: BotContext) -> Step | int:
         query = update.callback_query
         try:
-            draft = answer_day(
-                _form(context), step, query.data.removeprefix(f"jf:day:{step}:"), context.today
-            )
+            draft = answer_day(_form(context), step, PickDay.parse(query.data).day, context.today)
         except InvalidInput as error:
             await query.answer(context.explain(error))
             return step
@@ -301,9 +386,7 @@ def _turned_month(step: Step) -> Callback:
     async def on_tap(update: Update, context: BotContext) -> Step:
         query = update.callback_query
         try:
-            month = calendar_month(
-                step, _form(context), context.today, query.data.removeprefix(f"jf:cal:{step}:")
-            )
+            month = calendar_month(step, _form(context), context.today, TurnMonth.parse(query.data).month)
         except InvalidInput as error:
             await query.answer(context.explain(error))
             return step
@@ -316,17 +399,17 @@ def _turned_month(step: Step) -> Callback:
 
 async def on_people_tap(update: Update, context: BotContext) -> Step | int:
     query = update.callback_query
-    token = query.data.removeprefix("jf:pp:")
+    count = CountPeople.parse(query.data)
     draft = _form(context)
     try:
-        if token == "ok":
+        if count is None:  # Done
             check_participants(draft)
-        changed = draft if token == "ok" else change_count(draft, token)
+        changed = draft if count is None else change_count(draft, f"{count.kind}:{count.change}")
     except InvalidInput as error:
         await query.answer(context.explain(error))
         return Step.PEOPLE
     await query.answer()
-    if token == "ok":
+    if count is None:
         return await _advance(update, context, Step.PEOPLE)
     if changed["participants"] != draft["participants"]:  # "−" at zero changes nothing: no identical edit
         _store(context, changed)
@@ -337,7 +420,7 @@ async def on_people_tap(update: Update, context: BotContext) -> Step | int:
 async def on_temperature(update: Update, context: BotContext) -> Step:
     query = update.callback_query
     try:
-        draft = answer_temperature(_form(context), query.data.removeprefix("jf:temp:"))
+        draft = answer_temperature(_form(context), ChooseTemperature.parse(query.data).choice)
     except InvalidInput as error:
         await query.answer(context.explain(error))
         return Step.TEMPERATURE
@@ -349,7 +432,7 @@ async def on_temperature(update: Update, context: BotContext) -> Step:
 async def on_rain(update: Update, context: BotContext) -> Step | int:
     query = update.callback_query
     try:
-        forecast = answer_rain(_form(context), query.data.removeprefix("jf:rain:"))
+        forecast = answer_rain(_form(context), ExpectRain.parse(query.data).answer)
     except InvalidInput as error:
         await query.answer(context.explain(error))
         return Step.RAIN
@@ -362,6 +445,7 @@ async def use_buttons(update: Update, context: BotContext) -> None:
 
 
 async def label_only(update: Update, context: BotContext) -> None:
+    """A label cell of an older calendar: nothing to do, but the spinner must stop."""
     await update.callback_query.answer()
 
 
@@ -397,16 +481,10 @@ async def _fetch_weather(
 
 async def _save(update: Update, context: BotContext, forecast: WeatherForecast | None) -> int:
     """Write the journey (new, or the edited part with a new forecast) and its new packing list at once."""
-    draft = context.user_data.pop(FORM_KEY)
+    draft = _form(context)
+    FORM.drop(context.user_data)
     values = journey_values(draft, forecast)
-    user_id = context.account.id
-    async with context.db.session() as session:
-        if draft["journey_id"] is None:
-            journey = await create_journey(session, user_id, **values)
-        else:
-            journey = await update_journey(session, user_id, draft["journey_id"], **values)
-        if journey is not None:
-            await regenerate(session, journey)
+    journey = await journeys.save_journey(context.uow, context.account.id, draft["journey_id"], values)
     if journey is None:  # deleted while it was being edited
         await show_next(update, context.t("journeys.not_found"))
         return ConversationHandler.END
@@ -422,8 +500,8 @@ async def _save(update: Update, context: BotContext, forecast: WeatherForecast |
 def _starts() -> list[BaseHandler[Any, Any, Any]]:
     return [
         CommandHandler("journey", start_new),
-        CallbackQueryHandler(start_new, pattern=f"^{NEW_CALLBACK}$"),
-        CallbackQueryHandler(start_edit, pattern=r"^jf:edit:"),
+        CallbackQueryHandler(start_new, pattern=cb.matches(NewJourney)),
+        CallbackQueryHandler(start_edit, pattern=cb.matches(EditJourney)),
     ]
 
 
@@ -431,31 +509,42 @@ def _typing(callback: Callback) -> MessageHandler[Any, Any]:
     return MessageHandler(filters.TEXT & ~filters.COMMAND, _needs_form(callback))
 
 
-def _tap(pattern: str, callback: Callback) -> CallbackQueryHandler[Any, Any]:
+def _tap(pattern: Callable[[object], bool], callback: Callback) -> CallbackQueryHandler[Any, Any]:
     return CallbackQueryHandler(_needs_form(callback), pattern=pattern)
 
 
+def _at(kind: type[TurnMonth] | type[PickDay], step: Step) -> Callable[[object], bool]:
+    """The buttons of `kind` of the calendar asked at `step` (a button of the other date's is stale)."""
+
+    def check(data: object) -> bool:
+        return isinstance(data, str) and (payload := kind.parse(data)) is not None and payload.step is step
+
+    return check
+
+
 def build() -> ConversationHandler:
-    label = CallbackQueryHandler(label_only, pattern=f"^{NOOP}$")
+    label = CallbackQueryHandler(label_only, pattern=cb.matches(OldCalendarLabel))
     buttons_only = MessageHandler(filters.TEXT & ~filters.COMMAND, use_buttons)
     states: dict[object, list[BaseHandler[Any, Any, Any]]] = {
         Step.DESTINATION: [
             _typing(on_place_text),
             MessageHandler(filters.LOCATION, _needs_form(on_location)),
-            _tap(r"^jf:place:", on_place_tap),
+            _tap(cb.matches(PickPlace), on_place_tap),
         ],
         **{
             step: [
                 _typing(_typed_date(step)),
-                _tap(f"^jf:day:{step}:", _tapped_day(step)),
-                _tap(f"^jf:cal:{step}:", _turned_month(step)),
+                _tap(_at(PickDay, step), _tapped_day(step)),
+                _tap(_at(TurnMonth, step), _turned_month(step)),
                 label,
             ]
             for step in DATE_STEPS
         },
-        Step.PEOPLE: [_tap(r"^jf:pp:", on_people_tap), buttons_only],
-        Step.TEMPERATURE: [_tap(r"^jf:temp:", on_temperature), buttons_only],
-        Step.RAIN: [_tap(r"^jf:rain:", on_rain), buttons_only],
+        Step.PEOPLE: [_tap(cb.matches(CountPeople, PeopleDone), on_people_tap), buttons_only],
+        Step.TEMPERATURE: [_tap(cb.matches(ChooseTemperature), on_temperature), buttons_only],
+        Step.RAIN: [_tap(cb.matches(ExpectRain), on_rain), buttons_only],
     }
     # Starting again from inside the form (/journey, another Edit) begins afresh.
-    return conversation("journey_form", entry_points=_starts(), states=states, fallbacks=_starts())
+    return conversation(
+        "journey_form", entry_points=_starts(), states=states, fallbacks=_starts(), drafts=(FORM.key,)
+    )

@@ -1,71 +1,108 @@
 """/journeys: the journeys as buttons (upcoming first, then past), a journey's card, Edit and Delete.
 
-callback_data, parsed in `_parse`: `jr:open` (the list as a new message, from the main menu), `jr:list` (the
+Its buttons (payloads below): `jr:open` (the list as a new message, from the main menu), `jr:list` (the
 list in place), `jr:card:<id>`, `jr:edit:<id>` (what to change), `jr:warn:<id>:<dest|dates|people>` (the
 warning that packing progress will be reset), `jr:del:<id>` (asks first), `jr:delok:<id>`.
-The form (`conversations.journey`) starts from `jf:new` and `jf:edit:<id>:<dest|dates|people>`; the card's
-Packing list and PDF buttons are `pk:open:<id>` and `pk:pdf:<id>` (`handlers.packing_list`).
+The form (`conversations.journey`) starts from `jf:new` and `jf:edit:<id>:<dest|dates|people>` (declared
+here, as the card makes them); the card's Packing list and PDF buttons are `handlers.packing_list`'s.
 """
 
 from __future__ import annotations
 
 import html
-import re
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from handlers import callback_data as cb
 from handlers.context import BotContext
 from handlers.keyboards import Option, keyboard
+from handlers.packing_list import OpenList, Pdf
 from handlers.screens import Screen, show_screen
 from handlers.texts import render
-from services.packing.checklist import Progress
-from services.packing.journeys import EditTarget, card, split_upcoming
-from storage.gear import delete_journey, get_journey, journey_progress, list_journeys
-from storage.models import GearJourney
+from services import journeys
+from services.journeys import JourneyCard
+from services.packing.journeys import EditTarget, Journey, card, split_upcoming
 
-PREFIX = "jr"
-OPEN_CALLBACK = f"{PREFIX}:open"
-LIST_CALLBACK = f"{PREFIX}:list"
-NEW_CALLBACK = "jf:new"
 MAX_LISTED = 40  # journeys shown as buttons: every upcoming one first, then the most recent past ones
 
-_ID = re.compile(r"[0-9]{1,18}")
-_WARN = re.compile(r"([0-9]{1,18}):(dest|dates|people)")
+
+@dataclass(frozen=True)
+class OpenJourneys(cb.Payload, template="jr:open"):
+    pass
+
+
+@dataclass(frozen=True)
+class JourneyList(cb.Payload, template="jr:list"):
+    pass
+
+
+@dataclass(frozen=True)
+class ShowCard(cb.Payload, template="jr:card:{journey_id}"):
+    journey_id: int
+
+
+@dataclass(frozen=True)
+class EditMenu(cb.Payload, template="jr:edit:{journey_id}"):
+    journey_id: int
+
+
+@dataclass(frozen=True)
+class EditWarning(cb.Payload, template="jr:warn:{journey_id}:{target}"):
+    journey_id: int
+    target: EditTarget
+
+
+@dataclass(frozen=True)
+class AskDelete(cb.Payload, template="jr:del:{journey_id}"):
+    journey_id: int
+
+
+@dataclass(frozen=True)
+class Delete(cb.Payload, template="jr:delok:{journey_id}"):
+    journey_id: int
+
+
+@dataclass(frozen=True)
+class NewJourney(cb.Payload, template="jf:new"):
+    """Starts the journey form."""
+
+
+@dataclass(frozen=True)
+class EditJourney(cb.Payload, template="jf:edit:{journey_id}:{target}"):
+    """Starts the form at the step(s) of `target` (after the warning)."""
+
+    journey_id: int
+    target: EditTarget
+
+
+OPEN_CALLBACK = OpenJourneys().encode()
+LIST_CALLBACK = JourneyList().encode()
+NEW_CALLBACK = NewJourney().encode()
 
 
 def card_callback(journey_id: int) -> str:
-    return f"{PREFIX}:card:{journey_id}"
+    return ShowCard(journey_id).encode()
 
 
 def edit_callback(journey_id: int, target: EditTarget) -> str:
-    """Starts the form at the step(s) of `target` (after the warning)."""
-    return f"jf:edit:{journey_id}:{target}"
-
-
-# --- texts ------------------------------------------------------------------------------------------
-
-
-def progress_of(counts: tuple[int, int, int]) -> Progress:
-    departure, returned, total = counts
-    return Progress(departure=departure, returned=returned, total=total)
+    return EditJourney(journey_id, target).encode()
 
 
 # --- screens ----------------------------------------------------------------------------------------
 
 
-def _list_label(language: str, kind: str, journey: GearJourney) -> str:
+def _list_label(language: str, kind: str, journey: Journey) -> str:
     values = {"destination": journey.destination, "start": journey.starts_at}
     return render(language, [(f"journeys.list.{kind}", values)], markup=False)
 
 
 async def list_screen(context: BotContext) -> Screen:
-    async with context.db.session() as session:
-        journeys = await list_journeys(session, context.account.id)
-    upcoming, past = split_upcoming(journeys, context.today)
-    if not journeys:
+    all_journeys = await journeys.list_journeys(context.uow, context.account.id)
+    upcoming, past = split_upcoming(all_journeys, context.today)
+    if not all_journeys:
         return Screen(
             context.t("journeys.list.empty"), keyboard([[(context.t("journeys.list.new"), NEW_CALLBACK)]])
         )
@@ -78,43 +115,37 @@ async def list_screen(context: BotContext) -> Screen:
     return Screen(context.t("journeys.list.title", upcoming=len(upcoming), past=len(past)), keyboard(rows))
 
 
-def card_view(context: BotContext, journey: GearJourney, progress: Progress) -> Screen:
-    t, journey_id = context.t, journey.id
+def card_view(context: BotContext, loaded: JourneyCard) -> Screen:
+    t, journey_id = context.t, loaded.journey.id
     rows = [
         [
-            (t("journeys.card.list"), f"pk:open:{journey_id}"),
-            (t("journeys.card.pdf"), f"pk:pdf:{journey_id}"),
+            (t("journeys.card.list"), OpenList(journey_id).encode()),
+            (t("journeys.card.pdf"), Pdf(journey_id).encode()),
         ],
         [
-            (t("journeys.card.edit"), f"{PREFIX}:edit:{journey_id}"),
-            (t("journeys.card.delete"), f"{PREFIX}:del:{journey_id}"),
+            (t("journeys.card.edit"), EditMenu(journey_id).encode()),
+            (t("journeys.card.delete"), AskDelete(journey_id).encode()),
         ],
         [(t("journeys.card.back"), LIST_CALLBACK)],
     ]
-    return Screen(render(context.language, card(journey, progress)), keyboard(rows))
+    return Screen(render(context.language, card(loaded.journey, loaded.progress)), keyboard(rows))
 
 
-async def _load(context: BotContext, journey_id: int) -> tuple[GearJourney, Progress] | None:
-    async with context.db.session() as session:
-        journey = await get_journey(session, context.account.id, journey_id)
-        if journey is None:
-            return None
-        counts = await journey_progress(session, context.account.id, journey_id)
-    return journey, progress_of(counts)
+async def _load(context: BotContext, journey_id: int) -> JourneyCard | None:
+    return await journeys.journey_card(context.uow, context.account.id, journey_id)
 
 
-async def _card_screen(context: BotContext, argument: str) -> Screen | None:
-    loaded = await _load(context, int(argument))
-    return card_view(context, *loaded) if loaded else None
+async def _card_screen(context: BotContext, journey_id: int) -> Screen | None:
+    loaded = await _load(context, journey_id)
+    return card_view(context, loaded) if loaded else None
 
 
-async def _edit_menu(context: BotContext, argument: str) -> Screen | None:
-    loaded = await _load(context, int(argument))
-    if loaded is None:
+async def _edit_menu(context: BotContext, journey_id: int) -> Screen | None:
+    journey = await journeys.get_journey(context.uow, context.account.id, journey_id)
+    if journey is None:
         return None
-    journey, _ = loaded
     rows = [
-        [(context.t(f"journeys.edit.{target}"), f"{PREFIX}:warn:{journey.id}:{target}")]
+        [(context.t(f"journeys.edit.{target}"), EditWarning(journey.id, target).encode())]
         for target in EditTarget
     ]
     rows.append([(context.t("common.back"), card_callback(journey.id))])
@@ -123,16 +154,15 @@ async def _edit_menu(context: BotContext, argument: str) -> Screen | None:
     )
 
 
-async def _warning(context: BotContext, argument: str) -> Screen | None:
-    """FR-1.3: before the list is made again, say how much packing progress will be lost."""
-    journey_id, target = argument.split(":")
-    loaded = await _load(context, int(journey_id))
+async def _warning(context: BotContext, warning: EditWarning) -> Screen | None:
+    """Before the list is made again, say how much packing progress will be lost."""
+    loaded = await _load(context, warning.journey_id)
     if loaded is None:
         return None
-    _, progress = loaded
+    progress = loaded.progress
     rows = [
-        [(context.t("journeys.edit.continue"), edit_callback(int(journey_id), EditTarget(target)))],
-        [(context.t("journeys.edit.cancel"), card_callback(int(journey_id)))],
+        [(context.t("journeys.edit.continue"), edit_callback(warning.journey_id, warning.target))],
+        [(context.t("journeys.edit.cancel"), card_callback(warning.journey_id))],
     ]
     text = context.t(
         "journeys.edit.warning",
@@ -143,49 +173,45 @@ async def _warning(context: BotContext, argument: str) -> Screen | None:
     return Screen(text, keyboard(rows))
 
 
-async def _ask_delete(context: BotContext, argument: str) -> Screen | None:
-    loaded = await _load(context, int(argument))
-    if loaded is None:
+async def _ask_delete(context: BotContext, journey_id: int) -> Screen | None:
+    journey = await journeys.get_journey(context.uow, context.account.id, journey_id)
+    if journey is None:
         return None
-    journey, _ = loaded
     values: dict[str, Any] = {
         "destination": journey.destination,
         "start": journey.starts_at,
         "end": journey.ends_at,
     }
     rows = [
-        [(context.t("journeys.delete.yes"), f"{PREFIX}:delok:{journey.id}")],
+        [(context.t("journeys.delete.yes"), Delete(journey.id).encode())],
         [(context.t("journeys.delete.no"), card_callback(journey.id))],
     ]
     return Screen(render(context.language, [("journeys.delete.confirm", values)]), keyboard(rows))
 
 
-async def _delete(context: BotContext, argument: str) -> Screen | None:
-    async with context.db.session() as session:
-        journey = await get_journey(session, context.account.id, int(argument))
-        if journey is None or not await delete_journey(session, context.account.id, journey.id):
-            return None
+async def _delete(context: BotContext, journey_id: int) -> Screen | None:
+    journey = await journeys.delete_journey(context.uow, context.account.id, journey_id)
+    if journey is None:
+        return None
     text = context.t("journeys.delete.done", destination=html.escape(journey.destination))
     return Screen(text, keyboard([[(context.t("journeys.card.back"), LIST_CALLBACK)]]))
 
 
-_SCREENS: dict[str, tuple[re.Pattern[str], Callable[[BotContext, str], Awaitable[Screen | None]]]] = {
-    "card": (_ID, _card_screen),
-    "edit": (_ID, _edit_menu),
-    "warn": (_WARN, _warning),
-    "del": (_ID, _ask_delete),
-    "delok": (_ID, _delete),
-}
-
-
-def _parse(data: str) -> tuple[str, str] | None:
-    """(action, argument) of a `jr:` button, or None if it is not one we make."""
-    if data in (OPEN_CALLBACK, LIST_CALLBACK):
-        return data.removeprefix(f"{PREFIX}:"), ""
-    action, _, argument = data.removeprefix(f"{PREFIX}:").partition(":")
-    if action in _SCREENS and _SCREENS[action][0].fullmatch(argument):
-        return action, argument
-    return None
+async def _screen_for(context: BotContext, payload: cb.Payload | None) -> Screen | None:
+    """The screen a button leads to (after doing what it says); None: the journey is missing or not theirs."""
+    match payload:
+        case ShowCard(journey_id=journey_id):
+            return await _card_screen(context, journey_id)
+        case EditMenu(journey_id=journey_id):
+            return await _edit_menu(context, journey_id)
+        case EditWarning() as warning:
+            return await _warning(context, warning)
+        case AskDelete(journey_id=journey_id):
+            return await _ask_delete(context, journey_id)
+        case Delete(journey_id=journey_id):
+            return await _delete(context, journey_id)
+        case _:
+            return await list_screen(context)
 
 
 # --- Telegram ---------------------------------------------------------------------------------------
@@ -198,16 +224,12 @@ async def show_list(update: Update, context: BotContext) -> None:
 
 async def on_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    parsed = _parse(query.data)
-    if parsed is None:
-        await query.answer(context.t("common.expired_button"))
-        return
-    action, argument = parsed
-    if action == "open":
+    payload = cb.decode(query.data)
+    if isinstance(payload, OpenJourneys):
         await query.answer()
         await show_list(update, context)
         return
-    screen = await list_screen(context) if action == "list" else await _SCREENS[action][1](context, argument)
+    screen = await _screen_for(context, payload)
     if screen is None:  # missing, or another user's: the same answer, and nothing changed
         await query.answer(context.t("journeys.not_found"))
         return
@@ -216,5 +238,8 @@ async def on_button(update: Update, context: BotContext) -> None:
 
 HANDLERS = [
     CommandHandler("journeys", show_list),
-    CallbackQueryHandler(on_button, pattern=f"^{PREFIX}:"),
+    CallbackQueryHandler(
+        on_button,
+        pattern=cb.matches(OpenJourneys, JourneyList, ShowCard, EditMenu, EditWarning, AskDelete, Delete),
+    ),
 ]

@@ -1,10 +1,10 @@
 """The packing list in chat: one message per journey whose inline keyboard is the checklist.
 
-callback_data, parsed in `parse`: `pk:<journey item id>:d` / `pk:<journey item id>:r` (flip the departure /
-return box), `pk:n:<journey item id>` (the item's name: why it is on the list), `pk:pg:<journey id>:<page>`,
-`pk:why:<journey id>`, `pk:pdf:<journey id>`, `pk:open:<journey id>` (the list as a new message, from the
-card), `pk:regen:<journey id>` (the daily re-check's "Update the list"), and `pk:h` for buttons that only
-label (category headers, the page number).
+Its buttons (payloads below, in `handlers.callback_data`): `pk:<journey item id>:d` / `pk:<journey item
+id>:r` (flip the departure / return box), `pk:n:<journey item id>` (the item's name: why it is on the list),
+`pk:pg:<journey id>:<page>`, `pk:why:<journey id>`, `pk:pdf:<journey id>`, `pk:open:<journey id>` (the list
+as a new message, from the card) and `pk:regen:<journey id>` (the daily re-check's "Update the list").
+Category headers and the page number only label: they carry `cb.LABEL_ONLY` (`pk:h` on lists sent before).
 
 Every tap is checked against the user's journeys; a tap on a line of another user's list or of a list that
 is gone (deleted, or made again) is answered with "This list has changed" and writes nothing.
@@ -22,58 +22,64 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, MessageLimit
 from telegram.ext import CallbackQueryHandler
 
-from handlers.callback_data import LABEL_ONLY
+from handlers import callback_data as cb
 from handlers.context import BotContext
-from handlers.keyboards import Option, keyboard
+from handlers.keyboards import Option, checklist_row, keyboard
 from handlers.screens import edit_in_place, edit_markup_in_place
 from handlers.texts import render, show
+from services import checklist, journeys
+from services.checklist import ChecklistView, Side, why_texts
 from services.exports.packing_pdf import PackingSheetTexts, packing_pdf
 from services.packing.checklist import ChecklistItem, Page, page_of, paginate, progress
-from services.packing.conditions import WeatherForecast
-from services.packing.generator import regenerate
-from services.packing.journeys import (
-    Text,
-    checklist_of,
-    participants_texts,
-    pdf_file_name,
-    reason_text,
-    weather_text,
-)
-from storage.gear import checklist_rows, get_journey, journey_item, toggle_packed, update_journey
-from storage.models import GearJourney
+from services.packing.journeys import Journey, Text, participants_texts, pdf_file_name, weather_text
 
-PREFIX = "pk"
 MAX_ANSWER_LENGTH = 200  # a callback answer's text
-
-_BOX = re.compile(r"pk:([0-9]{1,18}):([dr])")
-_NAME = re.compile(r"pk:n:([0-9]{1,18})")
-_PAGE = re.compile(r"pk:pg:([0-9]{1,18}):([0-9]{1,4})")
-_JOURNEY = re.compile(r"pk:(open|why|pdf|regen):([0-9]{1,18})")
 
 
 @dataclass(frozen=True)
-class Tap:
-    action: str  # box, name, page, open, why, pdf, regen, label
-    target: int = 0  # a journey item's id (box, name) or a journey's id
-    argument: str = ""  # the box (d/r) or the page number
+class Tick(cb.Payload, template="pk:{item_id}:{side}"):
+    item_id: int  # the gear_journey_items row
+    side: Side
 
 
-def parse(data: str) -> Tap | None:
-    if data == LABEL_ONLY:
-        return Tap("label")
-    if match := _BOX.fullmatch(data):
-        return Tap("box", int(match[1]), match[2])
-    if match := _NAME.fullmatch(data):
-        return Tap("name", int(match[1]))
-    if match := _PAGE.fullmatch(data):
-        return Tap("page", int(match[1]), match[2])
-    if match := _JOURNEY.fullmatch(data):
-        return Tap(match[1], int(match[2]))
-    return None
+@dataclass(frozen=True)
+class ItemName(cb.Payload, template="pk:n:{item_id}"):
+    item_id: int
+
+
+@dataclass(frozen=True)
+class TurnPage(cb.Payload, template="pk:pg:{journey_id}:{page}"):
+    journey_id: int
+    page: int
+
+
+@dataclass(frozen=True)
+class Why(cb.Payload, template="pk:why:{journey_id}"):
+    journey_id: int
+
+
+@dataclass(frozen=True)
+class Pdf(cb.Payload, template="pk:pdf:{journey_id}"):
+    journey_id: int
+
+
+@dataclass(frozen=True)
+class OpenList(cb.Payload, template="pk:open:{journey_id}"):
+    journey_id: int
+
+
+@dataclass(frozen=True)
+class Regenerate(cb.Payload, template="pk:regen:{journey_id}"):
+    journey_id: int
+
+
+@dataclass(frozen=True)
+class OldLabel(cb.Payload, template="pk:h"):
+    """A header or page number on a list sent before those carried `cb.LABEL_ONLY`: answered with nothing."""
 
 
 def regen_callback(journey_id: int) -> str:
-    return f"{PREFIX}:regen:{journey_id}"
+    return Regenerate(journey_id).encode()
 
 
 # --- the list message -------------------------------------------------------------------------------
@@ -87,7 +93,7 @@ def _item_label(context: BotContext, item: ChecklistItem) -> str:
     return context.t("packing.item", name=item.name, quantity=item.quantity)
 
 
-def list_text(context: BotContext, journey: GearJourney, items: Sequence[ChecklistItem]) -> str:
+def list_text(context: BotContext, journey: Journey, items: Sequence[ChecklistItem]) -> str:
     """The list's title and its progress: how many lines are ticked for departure and for return."""
     title = {"destination": journey.destination, "start": journey.starts_at, "end": journey.ends_at}
     texts: list[Text] = [("packing.title", title)]
@@ -105,16 +111,21 @@ def list_markup(context: BotContext, journey_id: int, page: Page) -> InlineKeybo
     rows: list[list[Option]] = []
     for group in page.groups:
         category = group.category or context.t("packing.uncategorised")
-        rows.append([(context.t("packing.header", category=category), LABEL_ONLY)])
+        rows.append([(context.t("packing.header", category=category), cb.LABEL_ONLY)])
         rows += [
-            [
-                (_item_label(context, item), f"{PREFIX}:n:{item.id}"),
-                (
-                    context.t("packing.departure", box=_box(item.packed_for_departure)),
-                    f"{PREFIX}:{item.id}:d",
-                ),
-                (context.t("packing.return", box=_box(item.packed_for_return)), f"{PREFIX}:{item.id}:r"),
-            ]
+            checklist_row(
+                (_item_label(context, item), ItemName(item.id).encode()),
+                [
+                    (
+                        context.t("packing.departure", box=_box(item.packed_for_departure)),
+                        Tick(item.id, Side.DEPARTURE).encode(),
+                    ),
+                    (
+                        context.t("packing.return", box=_box(item.packed_for_return)),
+                        Tick(item.id, Side.RETURN).encode(),
+                    ),
+                ],
+            )
             for item in group.items
         ]
     if not rows:
@@ -122,37 +133,24 @@ def list_markup(context: BotContext, journey_id: int, page: Page) -> InlineKeybo
     if page.count > 1:
         navigation: list[Option] = []
         if page.number > 0:
-            navigation.append(("◀", f"{PREFIX}:pg:{journey_id}:{page.number - 1}"))
-        navigation.append((f"{page.number + 1}/{page.count}", LABEL_ONLY))
+            navigation.append(("◀", TurnPage(journey_id, page.number - 1).encode()))
+        navigation.append((f"{page.number + 1}/{page.count}", cb.LABEL_ONLY))
         if page.number + 1 < page.count:
-            navigation.append(("▶", f"{PREFIX}:pg:{journey_id}:{page.number + 1}"))
+            navigation.append(("▶", TurnPage(journey_id, page.number + 1).encode()))
         rows.append(navigation)
-    rows.append([(context.t("packing.why"), f"{PREFIX}:why:{journey_id}")])
+    rows.append([(context.t("packing.why"), Why(journey_id).encode())])
     return keyboard(rows)
 
 
-async def _checklist(
-    context: BotContext, journey_id: int, *, reasons: bool = False
-) -> tuple[GearJourney, list[ChecklistItem]] | None:
-    async with context.db.session() as session:
-        journey = await get_journey(session, context.account.id, journey_id)
-        if journey is None:
-            return None
-        rows = await checklist_rows(session, context.account.id, journey_id, reasons=reasons)
-    return journey, checklist_of(rows)
-
-
-async def _send(
-    message: Message, context: BotContext, journey: GearJourney, items: list[ChecklistItem]
-) -> None:
-    markup = list_markup(context, journey.id, paginate(items)[0])
-    await message.reply_text(list_text(context, journey, items), reply_markup=markup)
+async def _send(message: Message, context: BotContext, view: ChecklistView) -> None:
+    markup = list_markup(context, view.journey.id, paginate(view.items)[0])
+    await message.reply_text(list_text(context, view.journey, view.items), reply_markup=markup)
 
 
 async def send_list(message: Message, context: BotContext, journey_id: int) -> None:
     """The journey's packing list as a new message in the chat of `message`, at its first page."""
-    if (loaded := await _checklist(context, journey_id)) is not None:
-        await _send(message, context, *loaded)
+    if (view := await checklist.checklist(context.uow, context.account.id, journey_id)) is not None:
+        await _send(message, context, view)
 
 
 def _plain(text: str) -> str:
@@ -179,18 +177,14 @@ async def _changed(query: CallbackQuery, context: BotContext) -> None:
 
 async def _opened(
     query: CallbackQuery, context: BotContext, journey_id: int, *, reasons: bool = False
-) -> tuple[GearJourney, list[ChecklistItem]] | None:
+) -> ChecklistView | None:
     """The user's journey and its list, with the tap answered: at once, or with "this list has changed"."""
-    loaded = await _checklist(context, journey_id, reasons=reasons)
-    if loaded is None:
+    view = await checklist.checklist(context.uow, context.account.id, journey_id, reasons=reasons)
+    if view is None:
         await _changed(query, context)
     else:
         await query.answer()
-    return loaded
-
-
-class _Outdated(Exception):
-    """The tapped line is not (or no longer) on a list of this user: roll the flip back."""
+    return view
 
 
 def _tapped_line(query: CallbackQuery) -> str | None:
@@ -202,76 +196,51 @@ def _tapped_line(query: CallbackQuery) -> str | None:
     return None
 
 
-async def _toggle(query: CallbackQuery, context: BotContext, tap: Tap) -> None:
-    """One UPDATE scoped to the user's journeys, then, in the same transaction, the list's rows that the
-    new keyboard needs. The answer waits for the write, as it says whether the tap counted.
-
-    SQLite hands the ids of a deleted list to the next one, so a button of a list made again may name a
-    line of the new list: when the tapped row showed another item than the line now is, the flip is
-    rolled back and the user is told the list changed. A flip always changes a count, so the text (with
-    the counts) and the keyboard are edited together.
-    """
+async def _toggle(query: CallbackQuery, context: BotContext, tick: Tick) -> None:
+    """One transaction flips the box and reads the list back; the answer waits for it, as it says whether
+    the tap counted. When the tapped row showed another item than the line now is (a list made again), the
+    flip is undone and the user is told the list changed. A flip always changes a count, so the text (with
+    the counts) and the keyboard are edited together."""
     shown = _tapped_line(query)
-    user_id = context.account.id
-    try:
-        async with context.db.session() as session:
-            journey_id = await toggle_packed(session, user_id, tap.target, tap.argument)
-            journey = await get_journey(session, user_id, journey_id) if journey_id is not None else None
-            if journey is None:
-                raise _Outdated
-            items = checklist_of(await checklist_rows(session, user_id, journey.id))
-            line = next(item for item in items if item.id == tap.target)
-            if shown is not None and shown != _item_label(context, line):
-                raise _Outdated
-    except _Outdated:
+    view = await checklist.toggle_packed(
+        context.uow,
+        context.account.id,
+        tick.item_id,
+        tick.side,
+        seen=None if shown is None else lambda line: _item_label(context, line) == shown,
+    )
+    if view is None:
         await _changed(query, context)
         return
     await query.answer()
-    page = paginate(items)[page_of(items, tap.target)]
+    journey, items = view.journey, view.items
+    page = paginate(items)[page_of(items, tick.item_id)]
     await _edit(
         query, list_text(context, journey, items), list_markup(context, journey.id, page), text_changed=True
     )
 
 
-async def _page(query: CallbackQuery, context: BotContext, tap: Tap) -> None:
-    if (loaded := await _opened(query, context, tap.target)) is None:
+async def _page(query: CallbackQuery, context: BotContext, turn: TurnPage) -> None:
+    if (view := await _opened(query, context, turn.journey_id)) is None:
         return
-    journey, items = loaded
-    pages = paginate(items)
-    page = pages[min(int(tap.argument), len(pages) - 1)]
-    text = list_text(context, journey, items)
-    markup = list_markup(context, tap.target, page)
+    pages = paginate(view.items)
+    page = pages[max(0, min(turn.page, len(pages) - 1))]
+    text = list_text(context, view.journey, view.items)
+    markup = list_markup(context, turn.journey_id, page)
     message = query.message
     text_changed = _plain(text) != getattr(message, "text", None)
     if text_changed or markup != getattr(message, "reply_markup", None):
         await _edit(query, text, markup, text_changed=text_changed)
 
 
-async def _name(query: CallbackQuery, context: BotContext, tap: Tap) -> None:
+async def _name(query: CallbackQuery, context: BotContext, name: ItemName) -> None:
     """The item's name button: why it is on the list, as a short answer."""
-    async with context.db.session() as session:
-        row = await journey_item(session, context.account.id, tap.target)
-    if row is None:
+    reasons = await checklist.item_reasons(context.uow, context.account.id, name.item_id)
+    if reasons is None:
         await _changed(query, context)
         return
-    forecast = WeatherForecast.from_json(row.weather)
-    reasons = [reason_text(reason, forecast) for reason in row.reasons or ()]
-    values = {"name": row.name, "quantity": row.quantity, "reasons": reasons}
-    key = "packing.name_reasons" if row.reasons else "packing.name_always"
-    answer = render(context.language, [(key, values)], markup=False)
+    answer = render(context.language, [reasons], markup=False)
     await query.answer(answer[:MAX_ANSWER_LENGTH])
-
-
-def why_texts(journey: GearJourney, items: Sequence[ChecklistItem]) -> list[Text]:
-    forecast = WeatherForecast.from_json(journey.weather)
-    texts: list[Text] = [("packing.why_title", {"destination": journey.destination}), weather_text(forecast)]
-    explained = [item for item in sorted(items, key=lambda item: item.name.casefold()) if item.reasons]
-    texts += [
-        ("packing.why_item", {"name": item.name, "reasons": [reason_text(r, forecast) for r in item.reasons]})
-        for item in explained
-    ]
-    texts.append(("packing.why_always", {}) if explained else ("packing.why_none", {}))
-    return texts
 
 
 def _chunks(lines: Sequence[str], limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -286,20 +255,19 @@ def _chunks(lines: Sequence[str], limit: int = MessageLimit.MAX_TEXT_LENGTH) -> 
     return [*chunks, current] if current else chunks
 
 
-async def _why(query: CallbackQuery, context: BotContext, tap: Tap) -> None:
-    if (loaded := await _opened(query, context, tap.target, reasons=True)) is None:
+async def _why(query: CallbackQuery, context: BotContext, why: Why) -> None:
+    if (view := await _opened(query, context, why.journey_id, reasons=True)) is None:
         return
-    journey, items = loaded
-    lines = [render(context.language, [text]) for text in why_texts(journey, items)]
+    lines = [render(context.language, [text]) for text in why_texts(view.journey, view.items)]
     for chunk in _chunks(lines):
         await query.message.reply_text(chunk)
 
 
-def sheet_texts(context: BotContext, journey: GearJourney) -> PackingSheetTexts:
+def sheet_texts(context: BotContext, journey: Journey) -> PackingSheetTexts:
     language = context.language
     values = {"destination": journey.destination, "start": journey.starts_at, "end": journey.ends_at}
     people = show(language, participants_texts(journey.participants), markup=False)
-    weather = render(language, [weather_text(WeatherForecast.from_json(journey.weather))], markup=False)
+    weather = render(language, [weather_text(journey.forecast)], markup=False)
     return PackingSheetTexts(
         title=render(language, [("packing.pdf.title", values)], markup=False),
         subtitle=f"{people} · {weather}",
@@ -310,14 +278,14 @@ def sheet_texts(context: BotContext, journey: GearJourney) -> PackingSheetTexts:
     )
 
 
-async def _pdf(query: CallbackQuery, context: BotContext, tap: Tap) -> None:
+async def _pdf(query: CallbackQuery, context: BotContext, pdf: Pdf) -> None:
     """The printable list: made in a thread while the chat shows "sending a file…"."""
-    if (loaded := await _opened(query, context, tap.target)) is None:
+    if (view := await _opened(query, context, pdf.journey_id)) is None:
         return
-    journey, items = loaded
+    journey = view.journey
     chat = query.message.chat
     await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
-    data = await asyncio.to_thread(packing_pdf, items, sheet_texts(context, journey))
+    data = await asyncio.to_thread(packing_pdf, list(view.items), sheet_texts(context, journey))
     await chat.send_document(
         data,
         filename=pdf_file_name(journey.destination, journey.starts_at),
@@ -325,68 +293,52 @@ async def _pdf(query: CallbackQuery, context: BotContext, tap: Tap) -> None:
     )
 
 
-async def _open(query: CallbackQuery, context: BotContext, tap: Tap) -> None:
-    if (loaded := await _opened(query, context, tap.target)) is not None:
-        await _send(query.message, context, *loaded)
+async def _open(query: CallbackQuery, context: BotContext, opened: OpenList) -> None:
+    if (view := await _opened(query, context, opened.journey_id)) is not None:
+        await _send(query.message, context, view)
 
 
-async def _regenerate(query: CallbackQuery, context: BotContext, tap: Tap) -> None:
-    """The daily re-check's button: fetch the forecast again (nothing is kept behind a button), store it and
-    make the list again, in one transaction."""
-    async with context.db.session() as session:
-        journey = await get_journey(session, context.account.id, tap.target)
-    if journey is None:
-        await _changed(query, context)
-        return
-    forecast = None
-    if (weather := context.runtime.weather) is not None:
-        forecast = await weather.weather_for(
-            float(journey.latitude),
-            float(journey.longitude),
-            journey.starts_at,
-            journey.ends_at,
-            today=context.today,
-        )
-    if forecast is None:
+async def _regenerate(query: CallbackQuery, context: BotContext, regen: Regenerate) -> None:
+    """The daily re-check's button: the forecast fetched again, stored, and the list made again."""
+    done = await journeys.regenerate_with_forecast(
+        context.uow, context.runtime.weather, context.account.id, regen.journey_id, context.today
+    )
+    if done.no_forecast:
         await query.answer(context.t("packing.no_weather"))
         return
-    async with context.db.session() as session:
-        journey = await update_journey(session, context.account.id, tap.target, weather=forecast.to_json())
-        if journey is not None:
-            await regenerate(session, journey)
-    if journey is None:
+    if done.journey is None:
         await _changed(query, context)
         return
     await query.answer()
     await edit_in_place(
-        query, context.t("packing.recheck.done", destination=html.escape(journey.destination))
+        query, context.t("packing.recheck.done", destination=html.escape(done.journey.destination))
     )
-    await send_list(query.message, context, journey.id)
-
-
-async def _label(query: CallbackQuery, context: BotContext, tap: Tap) -> None:
-    await query.answer()
-
-
-_ACTIONS = {
-    "box": _toggle,
-    "page": _page,
-    "name": _name,
-    "why": _why,
-    "pdf": _pdf,
-    "open": _open,
-    "regen": _regenerate,
-    "label": _label,
-}
+    await send_list(query.message, context, done.journey.id)
 
 
 async def on_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    tap = parse(query.data)
-    if tap is None:
-        await query.answer(context.t("common.expired_button"))
-        return
-    await _ACTIONS[tap.action](query, context, tap)
+    match cb.decode(query.data):
+        case Tick() as tick:
+            await _toggle(query, context, tick)
+        case TurnPage() as turn:
+            await _page(query, context, turn)
+        case ItemName() as name:
+            await _name(query, context, name)
+        case Why() as why:
+            await _why(query, context, why)
+        case Pdf() as pdf:
+            await _pdf(query, context, pdf)
+        case OpenList() as opened:
+            await _open(query, context, opened)
+        case Regenerate() as regen:
+            await _regenerate(query, context, regen)
+        case _:  # a label of an older list
+            await query.answer()
 
 
-HANDLERS = [CallbackQueryHandler(on_button, pattern=f"^{PREFIX}:")]
+HANDLERS = [
+    CallbackQueryHandler(
+        on_button, pattern=cb.matches(Tick, TurnPage, ItemName, Why, Pdf, OpenList, Regenerate, OldLabel)
+    )
+]

@@ -27,8 +27,8 @@ from services.packing.conditions import WeatherForecast, WeatherSource
 from services.packing.generator import regenerate
 from services.preferences import local_now
 from storage.db import Database
-from storage.gear import create_journey
-from storage.gear_locker import create_item
+from storage.journeys import create_journey
+from storage.locker import create_item
 from storage.models import GearJourneyItem, ShootingSession, Weapon
 from storage.users import ensure_user
 from tests.conftest import ALICE

@@ -55,8 +55,8 @@ from services.validation import InvalidInput
 from services.weather import OpenMeteo
 from storage.coach import add_message, new_thread
 from storage.db import Database
-from storage.gear import create_journey
-from storage.gear_locker import create_category, create_item
+from storage.journeys import create_journey
+from storage.locker import create_category, create_item
 from storage.models import (
     AttachableType,
     Attachment,

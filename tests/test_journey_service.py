@@ -1,4 +1,4 @@
-"""The journey flow as plain data (services/packing/journeys.py) and the journey queries (storage/gear.py)."""
+"""The journey flow (services/packing/journeys.py) and the journey queries (storage.journeys)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from services import checklist, journeys
+from services.checklist import Side
 from services.geocoding import Place
 from services.packing.conditions import GearProperty, WeatherForecast, WeatherSource
 from services.packing.generator import facts_of, regenerate
@@ -43,9 +45,10 @@ from services.packing.journeys import (
     with_offered,
 )
 from services.texts import Label
+from services.unit_of_work import UnitOfWork
 from services.validation import InvalidInput
 from storage.db import Database
-from storage.gear import (
+from storage.journeys import (
     checklist_rows,
     create_journey,
     delete_journey,
@@ -415,3 +418,42 @@ async def test_preview_changes_compares_the_list_with_a_new_forecast(db: Databas
     assert (changes.added, changes.removed) == (("Rain jacket", "Thermal layers"), ())
     assert (same.added, same.removed) == ((), ())
     assert (warm.added, warm.removed) == (("Sunscreen",), ())
+
+
+# --- use cases --------------------------------------------------------------------------------------
+
+
+async def test_a_tap_counts_only_on_the_users_own_line_as_they_saw_it(db: Database) -> None:
+    """One transaction flips and reads back; another user's line, or a line that is not the one the tapped
+    row showed (a list made again), is refused and nothing stays written."""
+    await _locker(db, 1)
+    await _locker(db, 2)
+    mine, theirs = await _journey(db, 1, MILD), await _journey(db, 2, MILD)
+    uow = UnitOfWork(db)
+    async with db.session() as session:
+        [line] = [row for row in await checklist_rows(session, 1, mine) if row.name == "Socks"]
+        [their_line] = await checklist_rows(session, 2, theirs)
+    view = await checklist.toggle_packed(uow, 1, line.id, Side.DEPARTURE)
+    assert view is not None and view.journey.id == mine
+    assert [item.packed_for_departure for item in view.items if item.id == line.id] == [True]
+    assert await checklist.toggle_packed(uow, 1, their_line.id, Side.DEPARTURE) is None
+    assert await checklist.toggle_packed(uow, 1, line.id, Side.RETURN, seen=lambda item: False) is None
+    async with db.session() as session:
+        assert (await session.get(GearJourneyItem, their_line.id)).packed_for_departure is False
+        socks = await session.get(GearJourneyItem, line.id)
+        assert (socks.packed_for_departure, socks.packed_for_return) == (True, False), "rolled back"
+
+
+async def test_saving_a_journey_makes_its_list_again_and_is_scoped(db: Database) -> None:
+    await _locker(db, 1)
+    await _locker(db, 2)
+    mine, theirs = await _journey(db, 1, MILD), await _journey(db, 2, MILD)
+    uow = UnitOfWork(db)
+    saved = await journeys.save_journey(uow, 1, mine, {"weather": COLD_AND_WET.to_json()})
+    assert saved is not None and saved.forecast == COLD_AND_WET
+    view = await checklist.checklist(uow, 1, mine)
+    assert {item.name for item in view.items} == {"Socks", "Thermal layers", "Rain jacket"}
+    assert await journeys.save_journey(uow, 1, theirs, {"destination": "Mine now"}) is None
+    assert (await journeys.get_journey(uow, 2, theirs)).destination == "Oslo, Norway"
+    assert await journeys.delete_journey(uow, 1, theirs) is None
+    assert await checklist.checklist(uow, 1, theirs) is None

@@ -7,6 +7,7 @@ passing on any day.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -18,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import AimTrackApplication
 from bot.emulator import BotApiEmulator
 from bot.emulator.driver import EmulatedUser, MessageView
+from conversations.journey import FORM
 from core.settings import WeatherProvider
 from services.geocoding import OfflineGazetteer
 from services.packing.generator import regenerate
+from services.packing.journeys import new_draft
 from services.preferences import local_now
 from services.weather import OpenMeteo
 from storage.db import Database
@@ -501,3 +504,12 @@ async def test_with_weather_provider_manual_the_user_is_always_asked(
     )
     [journey] = await journeys_of(db, BOB)
     assert journey.weather == {"average_temp_celsius": 5.0, "max_precipitation_chance": 0.0, "source": "user"}
+
+
+def test_a_journey_form_saved_before_drafts_had_versions_still_loads() -> None:
+    user_data = {"journey_form": {**new_draft(), "destination": "Oslo", "latitude": 59.9, "longitude": 10.7}}
+    draft = FORM.load(user_data)
+    assert draft is not None and draft.to_dict() == user_data["journey_form"]
+    FORM.save(user_data, draft)
+    assert user_data["journey_form"]["v"] == 1
+    assert FORM.load(json.loads(json.dumps(user_data))) == draft

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
 from bot.app import AimTrackApplication
 from bot.emulator import BotApiEmulator
 from bot.emulator.driver import EmulatedUser, MessageView
+from conversations.locker_item import CATEGORY_FORM, ITEM_FORM, ItemForm
+from services.packing.locker import new_draft
 from storage.db import Database
-from storage.gear_locker import create_category, create_item
+from storage.locker import create_category, create_item
 from storage.models import GearCategory, GearItem
 from storage.users import ensure_user, set_language
 from tests.conftest import ALICE, BOB, StartBot, stop_bot
@@ -505,3 +509,12 @@ async def test_adding_an_item_resumes_after_a_restart(
     assert "✅ Saved in your locker." in (await alice.next_edit()).text
     [tent] = await items_of(db, ALICE)
     assert (tent.name, tent.category_id, tent.quantity) == ("Tent", None, 1)
+
+
+def test_an_item_form_saved_before_drafts_had_versions_still_loads() -> None:
+    old = {"item_id": 7, "field": "qty", "draft": {**new_draft(), "name": "Socks"}}
+    user_data = {"locker_item_form": old, "locker_category_form": {"category_id": 3}}
+    assert ITEM_FORM.load(user_data) == ItemForm(**old)
+    assert CATEGORY_FORM.load(user_data).category_id == 3
+    ITEM_FORM.save(user_data, ItemForm(**old))
+    assert ITEM_FORM.load(json.loads(json.dumps(user_data))) == ItemForm(**old)

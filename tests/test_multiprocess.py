@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.emulator import BotApiEmulator
-from bot.gear_jobs import RECHECK_JOB
 from handlers.attendance import REMINDER_JOB
+from handlers.packing_recheck import RECHECK_JOB
 from services.preferences import local_now
 from storage.db import Database
 from storage.migrations import MIGRATIONS_LOCK, check

@@ -16,7 +16,7 @@ from bot.emulator.driver import EmulatedUser
 from services.coach import coach as coach_service
 from services.preferences import local_now
 from storage.db import Database
-from storage.gear_locker import create_item
+from storage.locker import create_item
 from storage.users import ensure_user
 from tests.conftest import ALICE, BOB, StartBot
 from tests.fakes.anthropic_api import Fail, FakeAnthropic, Stall

@@ -11,8 +11,9 @@ from pypdf import PdfReader
 from bot.app import AimTrackApplication
 from bot.emulator import BotApiEmulator
 from bot.emulator.driver import MessageView
-from bot.gear_jobs import recheck_journeys
+from handlers.packing_recheck import recheck_journeys
 from services.packing.checklist import MAX_BUTTONS
+from services.unit_of_work import UnitOfWork
 from storage.db import Database
 from tests.conftest import ALICE, BOB
 from tests.fakes.open_meteo import FakeOpenMeteo
@@ -204,7 +205,7 @@ async def test_the_daily_job_tells_when_a_condition_flips_and_updates_on_request
     alice = emulator.user(ALICE, first_name="Alice")
     weather = gear_bot.runtime.weather
 
-    assert await recheck_journeys(db, weather, gear_bot.bot, today=TODAY) == 1
+    assert await recheck_journeys(UnitOfWork(db), weather, gear_bot.bot, today=TODAY) == 1
     news = await alice.next_message()
     assert "New forecast for Oslo, Norway" in news.text
     assert "Cold weather: now expected" in news.text and "Rain: now expected" in news.text
@@ -216,7 +217,7 @@ async def test_the_daily_job_tells_when_a_condition_flips_and_updates_on_request
     assert len(open_meteo.requests) == 1, "only the journey planned without a forecast, within 16 days"
 
     # The same news is not sent again the next morning; the list is unchanged until the user asks.
-    assert await recheck_journeys(db, weather, gear_bot.bot, today=TODAY) == 0
+    assert await recheck_journeys(UnitOfWork(db), weather, gear_bot.bot, today=TODAY) == 0
     assert set(await list_items(db, planned)) == {"Passport", "Socks"}
 
     await alice.tap(news, "🔄 Update the list")
@@ -236,10 +237,10 @@ async def test_the_daily_job_stores_a_forecast_that_changes_nothing_without_a_me
     await seed_locker(db, ALICE)
     cold_and_wet = {"average_temp_celsius": 5.0, "max_precipitation_chance": 80.0, "source": "user"}
     journey_id = await seed_journey(db, ALICE, starts_in=3, weather=cold_and_wet)
-    assert await recheck_journeys(db, gear_bot.runtime.weather, gear_bot.bot, today=TODAY) == 0
+    assert await recheck_journeys(UnitOfWork(db), gear_bot.runtime.weather, gear_bot.bot, today=TODAY) == 0
     [journey] = await journeys_of(db, ALICE)
     assert journey.id == journey_id and journey.weather["source"] == "forecast"
-    assert await recheck_journeys(db, gear_bot.runtime.weather, gear_bot.bot, today=TODAY) == 0
+    assert await recheck_journeys(UnitOfWork(db), gear_bot.runtime.weather, gear_bot.bot, today=TODAY) == 0
     await emulator.settle()
     assert emulator.user(ALICE).messages == []
 
@@ -262,7 +263,7 @@ async def test_the_daily_job_looks_16_days_ahead(
     emulator.user(ALICE, first_name="Alice")
     await seed_locker(db, ALICE)
     await seed_journey(db, ALICE, starts_in=ends_in, days=1, weather=MILD_AND_DRY)
-    told = await recheck_journeys(db, gear_bot.runtime.weather, gear_bot.bot, today=TODAY)
+    told = await recheck_journeys(UnitOfWork(db), gear_bot.runtime.weather, gear_bot.bot, today=TODAY)
     assert (told, len(open_meteo.requests)) == ((1, 1) if checked else (0, 0))
 
 
@@ -271,6 +272,6 @@ async def test_the_daily_job_tries_again_when_the_user_cannot_be_told(
 ) -> None:
     await seed_locker(db, ALICE)
     await seed_journey(db, ALICE, starts_in=3, weather=MILD_AND_DRY)  # Alice never opened a chat
-    assert await recheck_journeys(db, gear_bot.runtime.weather, gear_bot.bot, today=TODAY) == 0
+    assert await recheck_journeys(UnitOfWork(db), gear_bot.runtime.weather, gear_bot.bot, today=TODAY) == 0
     [journey] = await journeys_of(db, ALICE)
     assert journey.weather == MILD_AND_DRY, "nothing is marked as told"

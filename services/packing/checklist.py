@@ -59,7 +59,7 @@ def grouped(items: Sequence[ChecklistItem]) -> list[Group]:
     by_category: dict[str | None, list[ChecklistItem]] = {}
     for item in items:
         by_category.setdefault(item.category, []).append(item)
-    order = sorted((name for name in by_category if name is not None), key=str.casefold)
+    order: list[str | None] = [*sorted((name for name in by_category if name is not None), key=str.casefold)]
     if None in by_category:
         order.append(None)
     return [

@@ -59,7 +59,7 @@ class WeatherForecast:
         return cls(
             average_temp_celsius=float(data["average_temp_celsius"]),  # type: ignore[arg-type]
             max_precipitation_chance=float(data["max_precipitation_chance"]),  # type: ignore[arg-type]
-            source=WeatherSource(data["source"]),
+            source=WeatherSource(str(data["source"])),
         )
 
 

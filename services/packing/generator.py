@@ -6,18 +6,41 @@ caller's transaction (delete, then insert), so running it twice gives the same l
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.packing.conditions import JourneyFacts, Participant, WeatherForecast, all_hold
-from storage import gear as gear_store
-from storage.gear import LockerItemRow
-from storage.models import GearJourney
+from storage import journeys as journey_store
+from storage.journeys import LockerItemRow
 
 CHUNK_SIZE = 1000
+
+
+class JourneyRecord(Protocol):
+    """What a list is made from: a stored journey row, or its plain `services.packing.journeys.Journey`."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def starts_at(self) -> dt.date: ...
+
+    @property
+    def ends_at(self) -> dt.date: ...
+
+    @property
+    def participants(self) -> Sequence[str]: ...
+
+    @property
+    def weather(self) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True)
@@ -57,7 +80,7 @@ def plan(
             )
 
 
-def facts_of(journey: GearJourney) -> JourneyFacts:
+def facts_of(journey: JourneyRecord) -> JourneyFacts:
     return JourneyFacts(
         starts_at=journey.starts_at,
         ends_at=journey.ends_at,
@@ -66,14 +89,14 @@ def facts_of(journey: GearJourney) -> JourneyFacts:
     )
 
 
-async def regenerate(session: AsyncSession, journey: GearJourney, *, chunk_size: int = CHUNK_SIZE) -> int:
+async def regenerate(session: AsyncSession, journey: JourneyRecord, *, chunk_size: int = CHUNK_SIZE) -> int:
     """Replace the journey's packing list with a fresh one; returns the number of items on it."""
     facts = facts_of(journey)
-    await gear_store.clear_journey_items(session, journey.id)
+    await journey_store.clear_journey_items(session, journey.id)
     total = 0
     holds: dict[tuple[str, ...], bool] = {}
-    async for chunk in gear_store.iter_items(session, journey.user_id, chunk_size):
+    async for chunk in journey_store.iter_items(session, journey.user_id, chunk_size):
         decisions = list(plan(chunk, facts, holds))
-        await gear_store.insert_journey_items(session, journey.id, decisions)
+        await journey_store.insert_journey_items(session, journey.id, decisions)
         total += len(decisions)
     return total

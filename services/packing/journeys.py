@@ -35,11 +35,11 @@ from services.packing.conditions import (
     WeatherForecast,
     condition_for,
 )
-from services.packing.generator import CHUNK_SIZE, facts_of, plan
+from services.packing.generator import CHUNK_SIZE, JourneyRecord, facts_of, plan
 from services.texts import Label, Text
 from services.validation import InvalidInput, parse_date, parse_name
 from services.weather import MANUAL_TEMPERATURES, manual_forecast
-from storage import gear as gear_store
+from storage import journeys as journey_store
 from storage.models import GearJourney
 
 MAX_DAYS_AHEAD = 730  # a journey starts within two years
@@ -111,7 +111,40 @@ def new_draft() -> dict[str, Any]:
     }
 
 
-def draft_of(journey: GearJourney, edit: EditTarget) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Journey:
+    """A journey as the screens show it: plain data, read in a use case's transaction."""
+
+    id: int
+    user_id: int
+    destination: str
+    latitude: float
+    longitude: float
+    starts_at: dt.date
+    ends_at: dt.date
+    participants: tuple[str, ...]
+    weather: dict[str, Any] | None  # the stored forecast (and the one offered by the daily re-check)
+
+    @classmethod
+    def of(cls, journey: GearJourney) -> Journey:
+        return cls(
+            id=journey.id,
+            user_id=journey.user_id,
+            destination=journey.destination,
+            latitude=float(journey.latitude),
+            longitude=float(journey.longitude),
+            starts_at=journey.starts_at,
+            ends_at=journey.ends_at,
+            participants=tuple(journey.participants or ()),
+            weather=dict(journey.weather) if journey.weather is not None else None,
+        )
+
+    @property
+    def forecast(self) -> WeatherForecast | None:
+        return WeatherForecast.from_json(self.weather)
+
+
+def draft_of(journey: Journey, edit: EditTarget) -> dict[str, Any]:
     """A journey's current values as a draft, to change the part `edit` names."""
     return {
         **new_draft(),
@@ -415,9 +448,7 @@ def reason_text(prop: str, forecast: WeatherForecast | None) -> Label:
 # --- showing journeys -----------------------------------------------------------------------------
 
 
-def split_upcoming(
-    journeys: Iterable[GearJourney], today: dt.date
-) -> tuple[list[GearJourney], list[GearJourney]]:
+def split_upcoming(journeys: Iterable[Journey], today: dt.date) -> tuple[list[Journey], list[Journey]]:
     """(upcoming and under way, by start date; past, most recent first)."""
     journeys = list(journeys)
     upcoming = sorted((j for j in journeys if j.ends_at >= today), key=lambda j: (j.starts_at, j.id))
@@ -425,7 +456,7 @@ def split_upcoming(
     return upcoming, past
 
 
-def card(journey: GearJourney, progress: Progress) -> list[Text]:
+def card(journey: Journey, progress: Progress) -> list[Text]:
     """The journey card: where, when, who, the weather the list was made with, and how far packing is."""
     people = participants_texts(journey.participants)
     return [
@@ -451,7 +482,7 @@ def progress_text(progress: Progress) -> Text:
 
 
 def checklist_of(rows: Iterable[Any]) -> list[ChecklistItem]:
-    """Storage rows (`storage.gear.checklist_rows`) as checklist items."""
+    """Storage rows (`storage.journeys.checklist_rows`) as checklist items."""
     return [
         ChecklistItem(
             id=row.id,
@@ -476,9 +507,7 @@ def pdf_file_name(destination: str, starts_at: dt.date) -> str:
 # --- the daily re-check ---------------------------------------------------------------------------
 
 
-def flips(
-    old: WeatherForecast | None, new: WeatherForecast, journey: GearJourney
-) -> dict[GearProperty, bool]:
+def flips(old: WeatherForecast | None, new: WeatherForecast, journey: Journey) -> dict[GearProperty, bool]:
     """The weather conditions whose outcome differs under `new`, each with whether it holds now."""
     before = replace(facts_of(journey), forecast=old)
     after = replace(before, forecast=new)
@@ -493,7 +522,7 @@ def flips(
 OFFERED_KEY = "offered"
 
 
-def offered(journey: GearJourney) -> WeatherForecast | None:
+def offered(journey: Journey) -> WeatherForecast | None:
     """The forecast the user was last told about and has not applied (kept beside the stored forecast)."""
     return WeatherForecast.from_json((journey.weather or {}).get(OFFERED_KEY))
 
@@ -509,13 +538,13 @@ class ListChanges:
 
 
 async def preview_changes(
-    session: AsyncSession, journey: GearJourney, forecast: WeatherForecast
+    session: AsyncSession, journey: JourneyRecord, forecast: WeatherForecast
 ) -> ListChanges:
     """What regenerating the list with `forecast` would add to and remove from the current list."""
     facts = replace(facts_of(journey), forecast=forecast)
-    current = await gear_store.journey_item_names(session, journey.user_id, journey.id)
+    current = await journey_store.journey_item_names(session, journey.user_id, journey.id)
     planned: dict[int, str] = {}
-    async for chunk in gear_store.iter_items(session, journey.user_id, CHUNK_SIZE):
+    async for chunk in journey_store.iter_items(session, journey.user_id, CHUNK_SIZE):
         names = {item.id: item.name for item in chunk}
         planned.update((decision.item_id, names[decision.item_id]) for decision in plan(chunk, facts))
     return ListChanges(

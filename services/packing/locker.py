@@ -18,7 +18,7 @@ from typing import Any
 from services.packing.conditions import GearProperty
 from services.texts import Amount, Label, Text
 from services.validation import InvalidInput, parse_name
-from storage.models import GearItem
+from storage.models import GearCategory, GearItem
 
 MAX_PER_DAY = 100.0
 MAX_FIXED = 1000
@@ -142,6 +142,40 @@ class Outcome:
     next: Step | None  # None: the answers are complete, save them
 
 
+@dataclass(frozen=True)
+class Category:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class LockerItem:
+    """An item of the locker as the screens show it: plain data, read in a use case's transaction."""
+
+    id: int
+    name: str
+    category_id: int | None
+    category: Category | None
+    quantity_per_day: float
+    quantity: int
+    properties: tuple[str, ...] | None
+
+    @classmethod
+    def of(cls, item: GearItem, category: GearCategory | None = None) -> LockerItem:
+        """The item with its category: `category` (a page's own) or the one loaded with the item (async code
+        loads nothing lazily)."""
+        category = category if category is not None else item.category
+        return cls(
+            id=item.id,
+            name=item.name,
+            category_id=item.category_id,
+            category=Category(category.id, category.name) if category is not None else None,
+            quantity_per_day=item.quantity_per_day,
+            quantity=item.quantity,
+            properties=tuple(item.properties) if item.properties is not None else None,
+        )
+
+
 def new_draft() -> dict[str, Any]:
     return {
         "name": None,
@@ -153,7 +187,7 @@ def new_draft() -> dict[str, Any]:
     }
 
 
-def draft_of(item: GearItem) -> dict[str, Any]:
+def draft_of(item: LockerItem | GearItem) -> dict[str, Any]:
     """An item's current values as a draft, for editing it."""
     return {
         "name": item.name,
@@ -264,7 +298,7 @@ def item_values(draft: dict[str, Any], step: Step | None = None) -> dict[str, An
 # --- showing the locker ----------------------------------------------------------------------------
 
 
-def card(item: GearItem) -> list[Text]:
+def card(item: LockerItem | GearItem) -> list[Text]:
     """The item card: name, category, quantity rule and properties."""
     category: object = item.category.name if item.category else Label("locker.uncategorised")
     known = [p for p in item.properties or () if p in _KNOWN_PROPERTIES]
@@ -279,7 +313,7 @@ def card(item: GearItem) -> list[Text]:
     ]
 
 
-def list_entry(item: GearItem) -> Text:
+def list_entry(item: LockerItem | GearItem) -> Text:
     """An item's button in a category: its name and quantity rule."""
     return "locker.list.item", {
         "name": item.name,

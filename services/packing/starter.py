@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.packing.conditions import GearProperty
-from storage.gear_locker import NewCategory
+from storage.locker import NewCategory
 
 _KEY = "locker.starter_set."
 

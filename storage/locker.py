@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, exists, func, select
+from sqlalchemy import CursorResult, Result, Select, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -33,6 +33,11 @@ class NewCategory:
 
     name: str
     items: Sequence[dict[str, Any]]
+
+
+def _deleted(result: Result[Any]) -> bool:
+    """Whether a DELETE removed a row (the result of a DELETE is a cursor's, which counts them)."""
+    return cast("CursorResult[Any]", result).rowcount > 0
 
 
 # --- categories ------------------------------------------------------------------------------------
@@ -63,7 +68,8 @@ async def category_counts(session: AsyncSession, user_id: int) -> list[CategoryC
 
 async def count_items(session: AsyncSession, user_id: int, category_id: int | None) -> int:
     """Items in the category, or the uncategorised ones with None."""
-    return await session.scalar(select(func.count()).select_from(_items_in(user_id, category_id).subquery()))
+    query = select(func.count()).select_from(_items_in(user_id, category_id).subquery())
+    return await session.scalar(query) or 0
 
 
 async def find_category(session: AsyncSession, user_id: int, name: str) -> GearCategory | None:
@@ -96,13 +102,13 @@ async def delete_category(session: AsyncSession, user_id: int, category_id: int)
     result = await session.execute(
         delete(GearCategory).where(GearCategory.id == category_id, GearCategory.user_id == user_id)
     )
-    return result.rowcount > 0
+    return _deleted(result)
 
 
 # --- items -----------------------------------------------------------------------------------------
 
 
-def _items_in(user_id: int, category_id: int | None) -> Select[tuple[GearItem]]:
+def _items_in(user_id: int, category_id: int | None) -> Select[GearItem]:
     query = select(GearItem).where(GearItem.user_id == user_id)
     if category_id is None:
         return query.where(GearItem.category_id.is_(None))
@@ -163,7 +169,7 @@ async def delete_item(session: AsyncSession, user_id: int, item_id: int) -> bool
     result = await session.execute(
         delete(GearItem).where(GearItem.id == item_id, GearItem.user_id == user_id)
     )
-    return result.rowcount > 0
+    return _deleted(result)
 
 
 # --- the locker as a whole -------------------------------------------------------------------------

@@ -1,21 +1,27 @@
-"""Queries on the Gear tables; every one is scoped to the user (directly or through the user's journey)."""
+"""Queries on journeys and their packing lists; every one is scoped to the user (directly or through the
+user's journey)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Row, Select, case, delete, func, insert, select, update
+from sqlalchemy import CursorResult, Row, Select, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import GearCategory, GearItem, GearJourney, GearJourneyItem
 
 
 class JourneyItemRow(Protocol):
-    item_id: int
-    quantity: int
-    reasons: tuple[str, ...]
+    @property
+    def item_id(self) -> int: ...
+
+    @property
+    def quantity(self) -> int: ...
+
+    @property
+    def reasons(self) -> tuple[str, ...]: ...
 
 
 async def get_journey(session: AsyncSession, user_id: int, journey_id: int) -> GearJourney | None:
@@ -95,7 +101,7 @@ JOURNEY_COLUMNS = frozenset(
 _BOXES = {"d": GearJourneyItem.packed_for_departure, "r": GearJourneyItem.packed_for_return}
 
 
-def _owned_journeys(user_id: int) -> Select[tuple[int]]:
+def _owned_journeys(user_id: int) -> Select[int]:
     return select(GearJourney.id).where(GearJourney.user_id == user_id)
 
 
@@ -124,7 +130,7 @@ async def delete_journey(session: AsyncSession, user_id: int, journey_id: int) -
     result = await session.execute(
         delete(GearJourney).where(GearJourney.id == journey_id, GearJourney.user_id == user_id)
     )
-    return bool(result.rowcount)
+    return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 async def list_journeys(session: AsyncSession, user_id: int) -> Sequence[GearJourney]:
@@ -153,7 +159,7 @@ async def journey_progress(session: AsyncSession, user_id: int, journey_id: int)
 
 async def checklist_rows(
     session: AsyncSession, user_id: int, journey_id: int, *, reasons: bool = False
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[*tuple[Any, ...]]]:
     """The journey's list with item names and category names (None: uncategorised); `reasons` for Why?."""
     columns = [
         GearJourneyItem.id,
