@@ -26,10 +26,12 @@ run: setup
 	$(BIN)/aimtrack migrate
 	$(BIN)/aimtrack
 
-## Set up and run the whole test suite, then the linter.
+## Set up and run the whole test suite, then the linter and the type checker.
 test: setup $(SYNAPSE_VENV)/bin/synctl
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy

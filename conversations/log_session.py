@@ -24,6 +24,7 @@ from conversations.common import conversation
 from handlers import callback_data as cb
 from handlers.context import BotContext
 from handlers.drafts import DraftSlot
+from handlers.entry_points import LogNew
 from handlers.files import receive_file
 from handlers.keyboards import grid, keyboard
 from handlers.sessions import LIST_CALLBACK, EditSession, quick_log, save
@@ -51,11 +52,6 @@ PENDING_FILES = "pending_files"  # user_data key where another feature leaves fi
 
 MAX_MESSAGE_LENGTH = MessageLimit.MAX_TEXT_LENGTH
 State = str | int | None
-
-
-@dataclass(frozen=True)
-class LogNew(cb.Payload, template="log:new"):
-    """A new session (the main menu's button, and the photos feature's hand-over)."""
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from core.audience import EVERYONE, Audience
 from handlers import callback_data as cb
 from handlers.context import RUNTIME, BotContext
 from handlers.keyboards import keyboard
-from handlers.start import SETTINGS_CALLBACK
+from handlers.preferences import OpenPreferences
 from services import attendance, job_runs
 from services.attendance import (
     RECENT_WEEKS,
@@ -122,7 +122,7 @@ async def load_summary(context: BotContext) -> AttendanceSummary:
 
 async def show_attendance(update: Update, context: BotContext) -> None:
     summary = await load_summary(context)
-    markup = keyboard([[(context.t("attendance.settings_button"), SETTINGS_CALLBACK)]])
+    markup = keyboard([[(context.t("attendance.settings_button"), OpenPreferences().encode())]])
     await update.effective_message.reply_text(attendance_text(context.language, summary), reply_markup=markup)
 
 
@@ -147,7 +147,7 @@ async def weekly_attendance_reminders(context: BotContext) -> None:
     """Once a week across every bot process (services/job_runs.py)."""
     runtime = context.runtime
     week = job_runs.week(local_now(DEFAULT_TIME_ZONE))
-    if await job_runs.claim(runtime.db, runtime.audience.job(REMINDER_JOB), week):
+    if await job_runs.claim(context.uow, runtime.audience.job(REMINDER_JOB), week):
         await send_attendance_reminders(context.uow, context.bot, audience=runtime.audience)
 
 

@@ -46,10 +46,6 @@ class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], d
         return self._uow
 
     @property
-    def db(self) -> Any:  # going: handlers reach the database through `uow`
-        return self.runtime.db
-
-    @property
     def language(self) -> str:
         chosen = self.account.language if self.account else None
         return i18n.resolve_language(chosen, self.telegram_language)

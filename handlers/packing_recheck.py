@@ -96,7 +96,7 @@ async def daily_recheck(context: BotContext) -> None:
     if runtime.weather is None:  # WEATHER_PROVIDER=manual: there is no forecast to compare with
         return
     now = local_now(DEFAULT_TIME_ZONE)
-    if not await job_runs.claim(runtime.db, runtime.audience.job(RECHECK_JOB), job_runs.day(now)):
+    if not await job_runs.claim(context.uow, runtime.audience.job(RECHECK_JOB), job_runs.day(now)):
         return
     sent = await recheck_journeys(
         context.uow, runtime.weather, context.bot, today=now.date(), audience=runtime.audience

@@ -35,6 +35,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from handlers import callback_data as cb
 from handlers.context import BotContext
+from handlers.entry_points import LogNew
 from handlers.files import IncomingFile, receive_file
 from handlers.keyboards import Option, keyboard
 from handlers.screens import edit_in_place
@@ -46,7 +47,6 @@ logger = logging.getLogger(__name__)
 
 PENDING_FILES = "pending_files"  # list of dicts with the keys of `pending_entry`; /log takes them too
 PENDING_QUESTION = "pending_question"  # {"message_id": int, "album": media_group_id or None}
-LOG_NEW = "log:new"  # the /log conversation's entry point for a new session
 ALBUM_SIZE = 10  # Telegram's limit for one media group
 MAX_CHOICES = 30
 PHOTO_TYPES = {"image/jpeg", "image/png"}
@@ -201,7 +201,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif isinstance(payload, ForNewSession):
         context.user_data.pop(PENDING_QUESTION, None)
         await query.answer()
-        markup = keyboard([[(context.t("photos.log_new"), LOG_NEW)]])
+        markup = keyboard([[(context.t("photos.log_new"), LogNew().encode())]])
         await edit_in_place(query, context.t("photos.handed_over"), markup)
     else:  # Discard
         context.user_data.pop(PENDING_FILES, None)

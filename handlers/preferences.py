@@ -23,11 +23,15 @@ from handlers import callback_data as cb
 from handlers.context import BotContext
 from handlers.keyboards import grid, keyboard
 from handlers.screens import edit_in_place
-from handlers.start import SETTINGS_CALLBACK
 from services import preferences
 from services.preferences import COMMON_TIME_ZONES, DEFAULT_TIME_ZONE, Preferences, format_day, local_now
 
 FOLLOW_TELEGRAM = "auto"
+
+
+@dataclass(frozen=True)
+class OpenPreferences(cb.Payload, template="menu:settings"):
+    """The main menu's Settings button (and the attendance screen's)."""
 
 
 @dataclass(frozen=True)
@@ -284,7 +288,7 @@ async def settings_button(update: Update, context: BotContext) -> None:
 
 HANDLERS = [
     CommandHandler("settings", show_settings),
-    CallbackQueryHandler(settings_button, pattern=f"^{SETTINGS_CALLBACK}$"),
+    CallbackQueryHandler(settings_button, pattern=cb.matches(OpenPreferences)),
     CallbackQueryHandler(
         on_button,
         pattern=cb.matches(

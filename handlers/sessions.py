@@ -183,7 +183,7 @@ def card_view(context: BotContext, card: SessionCard) -> tuple[str, InlineKeyboa
                 (context.t("sessions.photos", count=card.files), SessionPhotos(card.id).encode()),
                 (context.t("export.session.button"), SessionPdf(card.id).encode()),
             ],
-            [(context.t("coach.reflection_button"), f"ai:ref:{card.id}")],
+            [(context.t("coach.reflection_button"), ai_jobs.ReflectionButton(card.id).encode())],
             [(context.t("sessions.back"), SessionsPageButton(1).encode())],
         ]
     )

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from conversations.export import StartExport
+from handlers import callback_data as cb
+from handlers.attendance import ShowAttendance
+from handlers.coach import CoachMenu
 from handlers.context import BotContext
+from handlers.entry_points import LogNew
+from handlers.journeys import NewJourney, OpenJourneys
 from handlers.keyboards import grid, keyboard
+from handlers.locker import OpenLocker
+from handlers.preferences import OpenPreferences
+from handlers.sessions import SessionsList
+from handlers.stats import StatsMenu
+from handlers.weapons import AddWeapon, OpenRegister
 
-HELP_CALLBACK = "menu:help"
-SETTINGS_CALLBACK = "menu:settings"
+
+@dataclass(frozen=True)
+class ShowHelp(cb.Payload, template="menu:help"):
+    pass
 
 # The command menu and /help, in this order; each has a `commands.<name>` text in the catalogs.
 COMMANDS: list[str] = [
@@ -35,26 +49,26 @@ COMMANDS: list[str] = [
     "cancel",
 ]
 
-# (text key, callback data); features add their entry here as they arrive.
-MAIN_MENU: list[tuple[str, str]] = [
-    ("log.menu", "log:new"),
-    ("sessions.menu", "ss:list"),
-    ("weapons.menu", "wp:open"),
-    ("weapons.menu_add", "wf:add"),
-    ("attendance.menu", "at:show"),
-    ("export.menu", "ex:start"),
-    ("stats.menu", "st:menu"),
-    ("journeys.menu_new", "jf:new"),
-    ("journeys.menu_list", "jr:open"),
-    ("locker.menu", "lk:open"),
-    ("coach.menu", "co:menu"),
-    ("start.menu_settings", SETTINGS_CALLBACK),
-    ("start.menu_help", HELP_CALLBACK),
+# (text key, the feature's entry button), in this order on the main menu.
+MAIN_MENU: list[tuple[str, cb.Payload]] = [
+    ("log.menu", LogNew()),
+    ("sessions.menu", SessionsList()),
+    ("weapons.menu", OpenRegister()),
+    ("weapons.menu_add", AddWeapon()),
+    ("attendance.menu", ShowAttendance()),
+    ("export.menu", StartExport()),
+    ("stats.menu", StatsMenu()),
+    ("journeys.menu_new", NewJourney()),
+    ("journeys.menu_list", OpenJourneys()),
+    ("locker.menu", OpenLocker()),
+    ("coach.menu", CoachMenu()),
+    ("start.menu_settings", OpenPreferences()),
+    ("start.menu_help", ShowHelp()),
 ]
 
 
 def main_menu(context: BotContext):
-    return keyboard(grid([(context.t(key), data) for key, data in MAIN_MENU]))
+    return keyboard(grid([(context.t(key), button.encode()) for key, button in MAIN_MENU]))
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -82,5 +96,5 @@ async def help_button(update: Update, context: BotContext) -> None:
 HANDLERS = [
     CommandHandler("start", start),
     CommandHandler("help", help_command),
-    CallbackQueryHandler(help_button, pattern=f"^{HELP_CALLBACK}$"),
+    CallbackQueryHandler(help_button, pattern=cb.matches(ShowHelp)),
 ]

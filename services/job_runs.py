@@ -11,7 +11,7 @@ import logging
 import os
 import socket
 
-from storage.db import Database
+from services.unit_of_work import UnitOfWork
 from storage.job_runs import claim_run
 
 logger = logging.getLogger(__name__)
@@ -28,9 +28,9 @@ def week(now: dt.datetime) -> str:
     return f"{year}-W{number:02d}"
 
 
-async def claim(db: Database, name: str, period: str) -> bool:
+async def claim(uow: UnitOfWork, name: str, period: str) -> bool:
     """True when this process is the one to run job `name` for `period`."""
-    if await claim_run(db, name, period, RUNNER):
+    if await claim_run(uow.db, name, period, RUNNER):
         logger.info("Job %s for %s: running in this process (%s)", name, period, RUNNER)
         return True
     logger.info("Job %s for %s: already run by another process", name, period)

@@ -150,7 +150,10 @@ async def create_item(session: AsyncSession, user_id: int, **values: Any) -> Gea
     item = GearItem(user_id=user_id, **await _checked(session, user_id, values))
     session.add(item)
     await session.flush()
-    return await get_item(session, user_id, item.id)  # type: ignore[return-value]
+    created = await get_item(session, user_id, item.id)
+    if created is None:  # cannot be: flushed just now in this transaction, with this user's id
+        raise LookupError(f"item {item.id} vanished in its own transaction")
+    return created
 
 
 async def update_item(session: AsyncSession, user_id: int, item_id: int, **values: Any) -> GearItem | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 WARM_FROM_CELSIUS = 20.0
 COLD_UP_TO_CELSIUS = 10.0
@@ -53,12 +53,13 @@ class WeatherForecast:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, object] | None) -> WeatherForecast | None:
+    def from_json(cls, data: dict[str, Any] | None) -> WeatherForecast | None:
+        """The forecast `to_json` wrote (a JSON column: its values are untyped until read here)."""
         if not data:
             return None
         return cls(
-            average_temp_celsius=float(data["average_temp_celsius"]),  # type: ignore[arg-type]
-            max_precipitation_chance=float(data["max_precipitation_chance"]),  # type: ignore[arg-type]
+            average_temp_celsius=float(data["average_temp_celsius"]),
+            max_precipitation_chance=float(data["max_precipitation_chance"]),
             source=WeatherSource(str(data["source"])),
         )
 
