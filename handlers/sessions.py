@@ -17,7 +17,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers import callback_data as cb
-from handlers import reflections as ai_jobs
+from handlers import reflections
 from handlers.context import BotContext
 from handlers.keyboards import keyboard
 from handlers.photos import SessionPhotos
@@ -89,7 +89,7 @@ async def save(context: BotContext, draft: SessionDraft) -> SavedSession | None:
     user_id = context.account.id
     saved = await shooting_sessions.save_draft(context.uow, user_id, draft)
     if saved is not None and saved.created:
-        await ai_jobs.enqueue_reflection(context.application, user_id, saved.id)
+        await reflections.enqueue_reflection(context.application, user_id, saved.id)
     return saved
 
 
@@ -183,7 +183,7 @@ def card_view(context: BotContext, card: SessionCard) -> tuple[str, InlineKeyboa
                 (context.t("sessions.photos", count=card.files), SessionPhotos(card.id).encode()),
                 (context.t("export.session.button"), SessionPdf(card.id).encode()),
             ],
-            [(context.t("coach.reflection_button"), ai_jobs.ReflectionButton(card.id).encode())],
+            [(context.t("coach.reflection_button"), reflections.ReflectionButton(card.id).encode())],
             [(context.t("sessions.back"), SessionsPageButton(1).encode())],
         ]
     )
