@@ -1,4 +1,4 @@
-"""Packing conditions and the generator (Gear PRD §3–§4): boundaries, AND logic, quantities, idempotency."""
+"""Packing conditions and the generator: boundaries, AND logic, quantities, idempotency."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Gear: packing conditions and the packing list generator (Gear PRD §3–§4). No Telegram here."""
+"""Gear: packing conditions and the packing list generator. No Telegram here."""

@@ -1,4 +1,4 @@
-"""The packing conditions (Gear PRD §4): one class per `GearProperty`, one contract, one registry.
+"""The packing conditions: one class per `GearProperty`, one contract, one registry.
 
 An item with properties is packed only when every one of its conditions holds (AND). Conditions read the
 journey's facts, not the database, so they are plain functions of their input and trivially testable.
@@ -39,7 +39,7 @@ class WeatherSource(enum.StrEnum):
 
 @dataclass(frozen=True)
 class WeatherForecast:
-    """What the conditions need to know about the weather (the PRD's data object)."""
+    """What the conditions need to know about the weather: the trip's mean temperature and its rain chance."""
 
     average_temp_celsius: float
     max_precipitation_chance: float  # percent, 0–100

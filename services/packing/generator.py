@@ -1,7 +1,7 @@
-"""Packing list generation (Gear PRD FR-3): which items go, how many, and why.
+"""Packing list generation: which items go, how many, and why.
 
 `decide` is pure; `regenerate` reads the user's locker in chunks and replaces the journey's list in the
-caller's transaction (delete, then insert), so running it twice gives the same list (FR-3.2).
+caller's transaction (delete, then insert), so running it twice gives the same list.
 """
 
 from __future__ import annotations

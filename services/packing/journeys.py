@@ -1,4 +1,4 @@
-"""The journey flow without a chat (Gear FR-1): its steps, answers, calendar, participants and texts.
+"""The journey flow without a chat: its steps, answers, calendar, participants and texts.
 
 A draft is a JSON-ready dict (it is kept in the conversation's user data, which survives a restart). Each
 function here takes and returns plain data and raises `InvalidInput` for an answer that cannot be used;
@@ -6,7 +6,7 @@ texts are `(catalog key, values)` pairs. The chat layer only turns options into 
 answers, so another transport can ask the same questions.
 
 Participants are stored as a list with one entry per person (`["adult", "adult", "child"]`): the column
-is the PRD's list of participant types, the conditions only test membership, and the counts survive.
+is a list of participant types, the conditions only test membership, and the counts survive.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def toggled(properties: Sequence[str] | None, value: str) -> list[str]:
 
 
 def stored_properties(properties: Sequence[str]) -> list[str] | None:
-    """The column value: None rather than an empty list (the PRD's "properties (json, nullable)")."""
+    """The column value: None rather than an empty list (an item without conditions has no properties)."""
     return list(properties) or None
 
 
