@@ -24,6 +24,7 @@ LABEL_ONLY = "_"
 
 _FIELD = re.compile(r"\{(\w+)\}")
 _REGISTRY: list[type[Payload]] = []
+_BY_PREFIX: dict[str, list[type[Payload]]] = {}  # by the template's first part: a tap tries only those
 
 P = TypeVar("P", bound="Payload")
 
@@ -39,9 +40,13 @@ class Payload:
         super().__init_subclass__(**kwargs)
         if any(known.template == template for known in _REGISTRY):
             raise ValueError(f"two payloads share the template {template!r}")
+        prefix = template.partition(":")[0]
+        if "{" in prefix:
+            raise ValueError(f"a template starts with a fixed prefix: {template!r}")
         cls.template = template
         cls._regex = None
         _REGISTRY.append(cls)
+        _BY_PREFIX.setdefault(prefix, []).append(cls)
 
     @classmethod
     def _compiled(cls) -> re.Pattern[str]:
@@ -82,7 +87,7 @@ def decode(data: str | None) -> Payload | None:
     """The payload `data` encodes, or None (an old layout, a forged button, a label)."""
     if not data or len(data.encode()) > MAX_BYTES:
         return None
-    for kind in _REGISTRY:
+    for kind in _BY_PREFIX.get(data.partition(":")[0], ()):
         if (payload := kind.parse(data)) is not None:
             return payload
     return None
@@ -91,8 +96,14 @@ def decode(data: str | None) -> Payload | None:
 def matches(*kinds: type[Payload]) -> Callable[[object], bool]:
     """A `CallbackQueryHandler` pattern that takes the buttons of `kinds`."""
 
+    prefixes = {kind.template.partition(":")[0] for kind in kinds}
+
     def check(data: object) -> bool:
-        return isinstance(data, str) and any(kind.parse(data) is not None for kind in kinds)
+        return (
+            isinstance(data, str)
+            and data.partition(":")[0] in prefixes
+            and any(kind.parse(data) is not None for kind in kinds)
+        )
 
     return check
 
