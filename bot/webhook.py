@@ -68,6 +68,7 @@ class WebhookStats:
     """What the server has read and refused so far (the tests read it)."""
 
     bytes_received: int = 0
+    peak_connections: int = 0
     connections_refused: int = 0
     connections_timed_out: int = 0
     last_refusal_logged: float = float("-inf")
@@ -152,6 +153,7 @@ class _GuardedH11Protocol(H11Protocol):
             transport.abort()
             return
         super().connection_made(transport)
+        self._stats.peak_connections = max(self._stats.peak_connections, len(self.connections))
         self._keep_deadline()
 
     def connection_lost(self, exc: Exception | None) -> None:

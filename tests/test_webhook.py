@@ -230,9 +230,13 @@ async def test_idle_connections_over_the_cap_are_closed_and_deliveries_recover(
     many = 10 * MAX_CONNECTIONS
     connections = [await asyncio.open_connection("127.0.0.1", webhook.port) for _ in range(many)]
     try:
-        await asyncio.sleep(0.2)
-        assert webhook.open_connections <= MAX_CONNECTIONS
-        assert webhook.stats.connections_refused >= many - MAX_CONNECTIONS
+        stats = webhook.stats
+        for _ in range(200):  # until the server has taken every connection from its backlog
+            if webhook.open_connections + stats.connections_refused + stats.connections_timed_out >= many:
+                break
+            await asyncio.sleep(0.05)
+        assert stats.peak_connections == MAX_CONNECTIONS, "never more open at once than the cap"
+        assert stats.connections_refused >= many // 2, stats
         # Telegram delivers meanwhile; once the idle ones pass their deadline, its retries get through.
         alice = emulator.user(ALICE, first_name="Alice")
         assert "Hello Alice" in (await alice.ask("/start", timeout=TIMEOUT_S + 20)).text
