@@ -10,7 +10,6 @@ import secrets
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.ext import Application
@@ -78,14 +77,9 @@ def run(settings: Settings) -> int:
         secret = settings.aimtrack_webhook_secret
         secret_token = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
         log_redaction.install([secret_token])
-        application.run_webhook(
-            listen=settings.listen_host,
-            port=settings.listen_port,
-            url_path=urlsplit(settings.aimtrack_webhook_url).path.lstrip("/"),
-            webhook_url=settings.aimtrack_webhook_url,
-            secret_token=secret_token,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        from bot.webhook import run_webhook
+
+        run_webhook(application, settings, secret_token)
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0

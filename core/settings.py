@@ -51,7 +51,10 @@ class Settings(BaseSettings):
     geocoder: GeocoderBackend = GeocoderBackend.OFFLINE
     aimtrack_webhook_url: str | None = None
     aimtrack_webhook_secret: SecretStr | None = None
-    aimtrack_listen: str = "0.0.0.0:8443"
+    aimtrack_listen: str = "127.0.0.1:8443"  # loopback: the reverse proxy in front is what the world reaches
+    aimtrack_webhook_max_body_kb: int = Field(default=1024, gt=0)  # a bigger update is refused (413)
+    aimtrack_webhook_timeout_s: float = Field(default=10.0, gt=0)  # for a whole request to come in
+    aimtrack_webhook_max_connections: int = Field(default=100, gt=0)  # open at once; more are closed
     aimtrack_jobs_at_start: bool = False  # also run the daily/weekly jobs at start (still once per period)
     matrix_homeserver: str | None = None  # e.g. https://matrix.example.org
     matrix_user_id: str | None = None  # the bot's own account, e.g. @aimtrack:example.org
