@@ -244,3 +244,27 @@ async def test_the_daily_sweep_removes_old_orphans_once_across_processes(
     await asyncio.sleep(0.2)
     assert (data_dir / late).exists(), "swept once a day"
     assert await attachments.sweep_orphans(UnitOfWork(db), data_dir) == 1, "the sweep itself would"
+
+
+async def test_removing_an_entry_in_an_edit_removes_its_files(
+    bot: AimTrackApplication, emulator: BotApiEmulator, db: Database, data_dir: Path
+) -> None:
+    ids = await seed(db, ALICE)
+    entry_photo = await attach_for(db, data_dir, ALICE, PHOTOS[0], AttachableType.ENTRY, ids["entry_cz_25"])
+    session_photo = await attach_for(db, data_dir, ALICE, PHOTOS[1], AttachableType.SESSION, ids["latest"])
+    alice = emulator.user(ALICE, first_name="Alice")
+    listing = await alice.ask("/sessions")
+    await alice.tap(listing, "21 Nov 2026 · SV De Roos")
+    card = await alice.next_edit()
+    await alice.tap(card, "✏️ Edit")
+    menu = await alice.next_message()
+    assert "CZ Shadow 2 · 25 m" in menu.text
+    await alice.tap(menu, "🗑 Remove entry 1")
+    menu = await alice.next_message()
+    assert "CZ Shadow 2 · 25 m" not in menu.text
+    await alice.tap(menu, "« Back")
+    await alice.tap(await alice.next_message(), "💾 Save")
+    assert "Updated" in (await alice.next_message()).text
+    await emulator.settle()
+    assert set(files(data_dir)) == {session_photo}, "the removed entry's photo went; the session's stayed"
+    assert not (data_dir / entry_photo).exists()
