@@ -19,7 +19,7 @@ from services.runtime import Runtime
 logger = logging.getLogger(__name__)
 
 SWEEP_JOB = "file_sweep"
-SWEEP_TIME = dt.time(4, 30, tzinfo=zone_of(DEFAULT_TIME_ZONE))  # a quiet hour, before the nightly backup's
+SWEEP_TIME = dt.time(4, 30, tzinfo=zone_of(DEFAULT_TIME_ZONE))  # a quiet hour
 
 
 def schedule(application: Application) -> None:
