@@ -268,3 +268,25 @@ async def test_removing_an_entry_in_an_edit_removes_its_files(
     await emulator.settle()
     assert set(files(data_dir)) == {session_photo}, "the removed entry's photo went; the session's stayed"
     assert not (data_dir / entry_photo).exists()
+
+
+async def test_cancelling_an_edit_at_its_summary_removes_the_photo_sent_along(
+    bot: AimTrackApplication, emulator: BotApiEmulator, db: Database, data_dir: Path
+) -> None:
+    ids = await seed(db, ALICE)
+    kept = await attach_for(db, data_dir, ALICE, PHOTOS[1], AttachableType.SESSION, ids["latest"])
+    alice = emulator.user(ALICE, first_name="Alice")
+    listing = await alice.ask("/sessions")
+    await alice.tap(listing, "21 Nov 2026 · SV De Roos")
+    card = await alice.next_edit()
+    await alice.tap(card, "✏️ Edit")
+    menu = await alice.next_message()
+    await alice.send_photo(PHOTOS[0])
+    await alice.next_message()  # the flow took the photo
+    await emulator.settle()
+    assert (data_dir / path_of(PHOTOS[0])).exists()
+    await alice.tap(menu, "« Back")
+    await alice.tap(await alice.next_message(), "✖️ Cancel")
+    assert "Cancelled" in (await alice.next_message()).text
+    await emulator.settle()
+    assert set(files(data_dir)) == {kept}, "the session's own photo stays; the one sent along went"
