@@ -31,6 +31,7 @@ from handlers import (
     attendance,
     coach,
     fallback,
+    file_sweep,
     journeys,
     link,
     locker,
@@ -166,6 +167,7 @@ def build_application(
     attendance.schedule(application)
     packing_recheck.schedule(application)
     reflections.schedule(application)
+    file_sweep.schedule(application)
     return application
 
 

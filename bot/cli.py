@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from telegram import Update
+from telegram.error import InvalidToken
 from telegram.ext import Application
 
 from bot import log_redaction
@@ -190,6 +191,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command = args.command or ("run" if settings.telegram_bot_token or settings.matrix_enabled else "chat")
     configure_logging(logging.WARNING if command == "chat" else logging.INFO, secret_values(settings))
+    try:
+        return _dispatch(command, args, settings)
+    except InvalidToken:
+        # Its message carries the token itself: only the redacting log may show it.
+        logger.critical(
+            "Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather (/mybots → API Token)",
+            exc_info=True,
+        )
+        return 2
+    except Exception:
+        # Not Python's own traceback on stderr: the log's handlers redact the secrets in it.
+        logger.critical("AimTrack stopped on an unexpected error", exc_info=True)
+        return 1
+
+
+def _dispatch(command: str, args: argparse.Namespace, settings: Settings) -> int:
     if command == "migrate":
         migrate(settings)
         return 0

@@ -10,15 +10,16 @@ from telegram.ext import BaseHandler, CommandHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
 from handlers.context import BotContext
+from handlers.files import let_go
 
 
 def cancel_handlers(drafts: tuple[str, ...] = ()) -> list[CommandHandler]:
     """`/cancel`: end the flow and forget its draft (`drafts`: the flow's user_data keys), so nothing
-    half-typed — a serial number, say — stays stored."""
+    half-typed — a serial number, say — stays stored, nor a file only the draft held."""
 
     async def cancel(update: Update, context: BotContext) -> int:
-        for key in drafts:
-            context.user_data.pop(key, None)
+        dropped = [context.user_data.pop(key, None) for key in drafts]
+        await let_go(context, dropped)
         if update.callback_query:
             await update.callback_query.answer()
         await update.effective_message.reply_text(context.t("common.cancelled"))

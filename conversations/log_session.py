@@ -25,7 +25,7 @@ from handlers import callback_data as cb
 from handlers.context import BotContext
 from handlers.drafts import DraftSlot
 from handlers.entry_points import LogNew
-from handlers.files import receive_file
+from handlers.files import let_go, receive_file
 from handlers.keyboards import grid, keyboard
 from handlers.sessions import LIST_CALLBACK, EditSession, quick_log, save
 from services import shooting_sessions
@@ -130,7 +130,9 @@ async def follow(
     if outcome.action is Action.SAVE:
         return await _save(message, context, draft)
     if outcome.action is Action.CANCEL:
+        dropped = context.user_data.get(SLOT.key)
         SLOT.drop(context.user_data)
+        await let_go(context, dropped)
         await message.reply_text(context.t("log.cancelled"))
         return ConversationHandler.END
     note = context.t(outcome.note) if outcome.note else None

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from telegram import Message
 
 from handlers.context import BotContext
+from services import photos
 from services.attachments import RefusedFile, StoredFile, check_acceptable, store_bytes
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,3 +43,15 @@ async def receive_file(message: Message, context: BotContext) -> IncomingFile:
     return IncomingFile(
         stored=stored, original_name=name[:255] if name else None, telegram_file_id=source.file_id
     )
+
+
+async def let_go(context: BotContext, dropped: object) -> None:
+    """The user let go of `dropped` (waiting files or a flow's draft, already taken out of their data):
+    its files that nothing else references go from the disk. A file that cannot be removed now is left
+    to the daily sweep; the user's step goes on."""
+    held = [context.user_data, context.chat_data]
+    data_dir = context.runtime.settings.aimtrack_data_dir
+    try:
+        await photos.discard_files(context.uow, data_dir, context.account.id, dropped, held)
+    except OSError:
+        logger.warning("Could not remove the files user %s let go of", context.account.id, exc_info=True)

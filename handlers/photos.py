@@ -36,7 +36,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from handlers import callback_data as cb
 from handlers.context import BotContext
 from handlers.entry_points import LogNew
-from handlers.files import IncomingFile, receive_file
+from handlers.files import IncomingFile, let_go, receive_file
 from handlers.keyboards import Option, keyboard
 from handlers.screens import edit_in_place
 from services import photos
@@ -204,8 +204,9 @@ async def on_button(update: Update, context: BotContext) -> None:
         markup = keyboard([[(context.t("photos.log_new"), LogNew().encode())]])
         await edit_in_place(query, context.t("photos.handed_over"), markup)
     else:  # Discard
-        context.user_data.pop(PENDING_FILES, None)
+        dropped = context.user_data.pop(PENDING_FILES, None)
         context.user_data.pop(PENDING_QUESTION, None)
+        await let_go(context, dropped)
         await query.answer()
         await edit_in_place(query, context.t("photos.discarded"))
 

@@ -87,7 +87,8 @@ async def save(context: BotContext, draft: SessionDraft) -> SavedSession | None:
     """Save the draft (None: nothing written, the session or a weapon is no longer the user's); a new
     session gets its AI reflection."""
     user_id = context.account.id
-    saved = await shooting_sessions.save_draft(context.uow, user_id, draft)
+    data_dir = context.runtime.settings.aimtrack_data_dir
+    saved = await shooting_sessions.save_draft(context.uow, user_id, draft, data_dir=data_dir)
     if saved is not None and saved.created:
         await reflections.enqueue_reflection(context.application, user_id, saved.id)
     return saved
@@ -233,7 +234,10 @@ async def _confirm_delete(query: CallbackQuery, context: BotContext, card: Sessi
 
 
 async def _delete(query: CallbackQuery, context: BotContext, session_id: int) -> None:
-    day = await shooting_sessions.delete_session(context.uow, context.account.id, session_id)
+    data_dir = context.runtime.settings.aimtrack_data_dir
+    day = await shooting_sessions.delete_session(
+        context.uow, context.account.id, session_id, data_dir=data_dir
+    )
     if day is None:
         await query.answer(context.t("sessions.not_found"))
         return

@@ -169,7 +169,9 @@ async def _screen(context: BotContext, action: Action, weapon_id: int) -> Screen
         return _card_screen(context, reactivated, context.t("weapons.card.reactivated_note"))
     if action is Action.DELETE:
         return _delete_screen(context, await weapons.weapon_card(uow, user_id, weapon_id))
-    outcome = await weapons.delete(uow, user_id, weapon_id)
+    outcome = await weapons.delete(
+        uow, user_id, weapon_id, data_dir=context.runtime.settings.aimtrack_data_dir
+    )
     if not isinstance(outcome, weapons.Deleted):  # gone, or a session was logged with it since the question
         return _delete_screen(context, outcome)
     rows = [[(context.t("weapons.card.back"), _list_callback(False))]]

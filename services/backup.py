@@ -11,9 +11,14 @@ The archive:
     database/aimtrack.db      SQLite: the snapshot    | database/aimtrack.dump  PostgreSQL: pg_dump's
     attachments/ab/ab….jpg    the files, at their path relative to the data dir
 
-A restore checks the manifest (format, version, database kind, a revision these migrations know, each
-file's size and sha256) before it changes anything, and refuses a database with rows or a data dir with
-attachments unless forced. Stop the bot first; start it afterwards (`aimtrack run` migrates on start).
+A restore checks the manifest (at most `MAX_MANIFEST_BYTES`; format, version, database kind, a revision
+these migrations know, each file's size and sha256) before it changes anything, and refuses a database
+with rows or a data dir with attachments unless forced. Each member's size in the archive must be the
+manifest's before a byte of it is extracted, the copy stops at that size, and the files together must fit
+on the disk, so a small archive that unpacks to gigabytes is refused instead of written.
+Stop the bot first; start it afterwards (`aimtrack run` migrates on start).
+
+The archive is written readable by its owner only (0600): it holds every user's data.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ DATABASE_FILES = {
 }
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin/{}"
 _CHUNK = 1024 * 1024
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024  # about 100,000 files' entries
+ARCHIVE_MODE = 0o600
 
 
 class BackupError(Exception):
@@ -112,11 +119,14 @@ def backup(url: str, data_dir: Path, archive: Path) -> dict[str, Any]:
             "files": [description for _, description in files],
         }
         partial = archive.with_name(archive.name + ".part")
-        with tarfile.open(partial, "w:gz") as tar:
+        partial.unlink(missing_ok=True)  # a crashed run's; created anew below with the owner's mode only
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, ARCHIVE_MODE)
+        with os.fdopen(descriptor, "wb") as out, tarfile.open(fileobj=out, mode="w:gz") as tar:
             _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=2).encode())
             _add_file(tar, dump, DATABASE_FILES[database.kind])
             for path, description in files:
                 _add_file(tar, path, description["path"])
+        os.chmod(partial, ARCHIVE_MODE)  # whatever the umask
         partial.replace(archive)
     return manifest
 
@@ -197,9 +207,16 @@ def restore(url: str, data_dir: Path, archive: Path, *, force: bool = False) -> 
 def _read_manifest(tar: tarfile.TarFile) -> dict[str, Any]:
     try:
         member = tar.getmember(MANIFEST)
-        stream = tar.extractfile(member)
-        manifest = json.loads(stream.read()) if stream else None
-    except (KeyError, ValueError):
+    except KeyError:
+        member = None
+    if member is not None and member.size > MAX_MANIFEST_BYTES:
+        raise BackupError(
+            f"the manifest is larger than {MAX_MANIFEST_BYTES // 2**20} MB: not a backup of ours"
+        )
+    try:
+        stream = tar.extractfile(member) if member is not None else None
+        manifest = json.loads(stream.read(MAX_MANIFEST_BYTES + 1)) if stream else None
+    except ValueError:
         manifest = None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError("this is not an AimTrack backup (no manifest.json of ours)")
@@ -259,27 +276,45 @@ def _refuse_if_not_empty(database: Database, data_dir: Path) -> None:
 
 
 def _extract(tar: tarfile.TarFile, manifest: dict[str, Any], staging: Path) -> None:
-    """Copy each file the manifest names into `staging`, checking its size and sha256 on the way."""
-    for entry in [manifest["database"], *manifest["files"]]:
+    """Copy each file the manifest names into `staging`, checking its size and sha256 on the way: the
+    member's size must be the manifest's before anything is written, the copy stops at that size, and
+    all of them together must fit on the disk."""
+    entries = [manifest["database"], *manifest["files"]]
+    members = []
+    for entry in entries:
         name = entry["path"]
         try:
             member = tar.getmember(name)
         except KeyError:
             raise BackupError(f"{name} is in the manifest but not in the archive") from None
-        source = tar.extractfile(member) if member.isfile() else None
+        if not member.isfile():
+            raise BackupError(f"{name} is not a regular file in the archive")
+        if member.size != entry["size"] or entry["size"] < 0:
+            raise BackupError(
+                f"{name} is {member.size} bytes in the archive, but {entry['size']} in the manifest:"
+                " the backup is damaged"
+            )
+        members.append(member)
+    needed, free = sum(entry["size"] for entry in entries), shutil.disk_usage(staging).free
+    if needed > free:
+        raise BackupError(f"the backup needs {needed} bytes, but only {free} are free on {staging}")
+    for entry, member in zip(entries, members, strict=True):
+        name = entry["path"]
+        source = tar.extractfile(member)
         if source is None:
             raise BackupError(f"{name} is not a regular file in the archive")
         target = staging / name
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("wb") as out:
-            digest, size = _copy(source, out)
+            digest, size = _copy(source, out, limit=entry["size"])
         if size != entry["size"] or digest != entry["sha256"]:
             raise BackupError(f"{name} does not match its checksum in the manifest: the backup is damaged")
 
 
-def _copy(source: IO[bytes], out: IO[bytes]) -> tuple[str, int]:
+def _copy(source: IO[bytes], out: IO[bytes], limit: int) -> tuple[str, int]:
+    """Copy at most `limit` bytes (one more, if the source has more, to tell it is too long)."""
     digest, size = hashlib.sha256(), 0
-    while chunk := source.read(_CHUNK):
+    while size <= limit and (chunk := source.read(min(_CHUNK, limit + 1 - size))):
         digest.update(chunk)
         out.write(chunk)
         size += len(chunk)

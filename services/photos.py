@@ -18,10 +18,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.attachments import read_bytes
+from services.attachments import forget_files, read_bytes
 from services.session_log import FILE_KEYS, SessionDraft, draft_from_session
 from services.unit_of_work import UnitOfWork
 from storage import attachments, attendance, shooting_sessions, weapons
+from storage.attachments import paths_in
 from storage.models import AttachableType, Attachment, ShootingSession
 
 RECENT_SESSIONS = 5  # the entries offered are those of the latest sessions
@@ -149,6 +150,13 @@ async def attach_files(
             values = {key: item[key] for key in FILE_KEYS}
             await attachments.add_attachment(session, user_id, _TYPES[target], target_id, **values)
     return place
+
+
+async def discard_files(uow: UnitOfWork, data_dir: Path, user_id: int, dropped: object, held: object) -> int:
+    """The user let go of the files in `dropped` (waiting files, or a draft, just forgotten): remove those
+    still in none of `held` (the user's data as the bot holds it now) and referenced by no other row.
+    Returns how many files were removed."""
+    return await forget_files(uow, data_dir, paths_in(dropped), user_id=user_id, held=held)
 
 
 async def _session_files(session: AsyncSession, user_id: int, row: ShootingSession) -> list[Attachment]:

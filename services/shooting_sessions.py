@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.attachments import forget_files
 from services.session_log import (
     Facts,
     Line,
@@ -23,7 +27,7 @@ from services.session_log import (
 )
 from services.unit_of_work import UnitOfWork
 from storage import attachments, shooting_sessions, weapons
-from storage.models import AttachableType
+from storage.models import AttachableType, ShootingSession
 
 PER_PAGE = 5
 
@@ -90,32 +94,55 @@ async def open_session(uow: UnitOfWork, user_id: int, session_id: int) -> Sessio
         return SessionCard(row.id, row.date, len(files), draft_from_session(row, len(files)))
 
 
-async def delete_session(uow: UnitOfWork, user_id: int, session_id: int) -> dt.date | None:
-    """Remove one of the user's sessions with its entries and their attachment rows; returns its day, or None
-    when it is not (or no longer) the user's."""
+async def delete_session(uow: UnitOfWork, user_id: int, session_id: int, *, data_dir: Path) -> dt.date | None:
+    """Remove one of the user's sessions with its entries, their attachment rows and the files no other
+    row references; returns its day, or None when it is not (or no longer) the user's."""
     async with uow.transaction() as session:
         row = await shooting_sessions.get_session(session, user_id, session_id)
         if row is None:
             return None
         day = row.date
+        paths = await _file_paths(session, user_id, row)
         deleted = await shooting_sessions.delete_session(session, user_id, session_id)
-    return day if deleted else None
+    if not deleted:
+        return None
+    await forget_files(uow, data_dir, paths)
+    return day
 
 
-async def save_draft(uow: UnitOfWork, user_id: int, draft: SessionDraft) -> SavedSession | None:
+async def _file_paths(session: AsyncSession, user_id: int, row: ShootingSession) -> set[str]:
+    """The paths of the files attached to a session and to each of its entries."""
+    owners = [(AttachableType.SESSION, row.id), *((AttachableType.ENTRY, entry.id) for entry in row.entries)]
+    return {
+        file.path
+        for kind, owner_id in owners
+        for file in await attachments.list_attachments(session, user_id, kind, owner_id)
+    }
+
+
+async def save_draft(
+    uow: UnitOfWork, user_id: int, draft: SessionDraft, *, data_dir: Path | None = None
+) -> SavedSession | None:
     """Write the session, its entries and its new files in one transaction. None (nothing written) when
-    the session or one of its weapons is no longer the user's."""
+    the session or one of its weapons is no longer the user's. With `data_dir`, the files of entries an
+    edit removed go when no other row references them."""
     values, entries = session_values(draft), entry_values(draft)
+    before: set[str] = set()
     async with uow.transaction() as session:
         if draft.session_id is None:
             row = await shooting_sessions.create_session(session, user_id, values, entries)
         else:
+            existing = await shooting_sessions.get_session(session, user_id, draft.session_id)
+            before = await _file_paths(session, user_id, existing) if existing is not None else set()
             row = await shooting_sessions.update_session(session, user_id, draft.session_id, values, entries)
         if row is None:
             return None
         for description in draft.files:
             await attachments.add_attachment(session, user_id, AttachableType.SESSION, row.id, **description)
-        return SavedSession(row.id, row.date, created=draft.session_id is None)
+        saved = SavedSession(row.id, row.date, created=draft.session_id is None)
+    if data_dir is not None and before:
+        await forget_files(uow, data_dir, before)
+    return saved
 
 
 async def understand_quick_log(uow: UnitOfWork, user_id: int, text: str, today: dt.date) -> SessionDraft:

@@ -8,19 +8,19 @@ object per row, columns by name) and the attachment files at the path their `att
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import io
 import json
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from services.attachments import ATTACHMENTS_FOLDER, read_bytes
+from services.attachments import read_bytes, remove_files
 from services.unit_of_work import UnitOfWork
-from storage.user_data import Row, collect_rows, count_rows, delete_rows, paths_in_use
+from storage.attachments import referenced_paths
+from storage.user_data import Row, collect_rows, count_rows, delete_rows
 
 # Bots may upload at most 50 MB through the Bot API.
 UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024
@@ -143,26 +143,11 @@ async def stored_counts(uow: UnitOfWork, user_id: int) -> dict[str, int]:
 
 
 async def erase_user(uow: UnitOfWork, data_dir: Path, user_id: int) -> Erased:
-    """Delete every row of the user in one transaction, then the files no other user's row points at."""
+    """Delete every row of the user in one transaction, then the files those rows referenced (attached,
+    or waiting in a draft) that no other row references. Returns the rows deleted and files removed."""
     async with uow.transaction() as session:
         counts = await count_rows(session, user_id)
         paths = await delete_rows(session, user_id)
-        kept = await paths_in_use(session, paths)
-    removed = await asyncio.to_thread(remove_files, data_dir, [path for path in paths if path not in kept])
+        kept = await referenced_paths(session, paths)
+    removed = await asyncio.to_thread(remove_files, data_dir, paths - kept)
     return Erased(rows=sum(counts.values()), files=removed)
-
-
-def remove_files(data_dir: Path, paths: Iterable[str]) -> int:
-    """Remove attachment files (and their folder once empty); a path outside the folder is left alone."""
-    base = (data_dir / ATTACHMENTS_FOLDER).resolve()
-    removed = 0
-    for relative in paths:
-        path = (data_dir / relative).resolve()
-        if not path.is_relative_to(base) or not path.is_file():
-            continue
-        path.unlink()
-        removed += 1
-        if path.parent != base:
-            with contextlib.suppress(OSError):  # not empty (or just refilled): it stays
-                path.parent.rmdir()
-    return removed

@@ -13,15 +13,18 @@ import datetime as dt
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.attachments import forget_files
 from services.texts import Label, Text
 from services.unit_of_work import UnitOfWork
 from services.validation import InvalidInput, parse_date, parse_name, parse_note
+from storage import attachments
 from storage import weapons as store
-from storage.models import Weapon
+from storage.models import AttachableType, Weapon
 from storage.weapons import DeleteOutcome, WeaponStats
 
 WEAPON_TYPES = ("pistol", "revolver", "rifle", "shotgun", "air_pistol", "air_rifle", "other")
@@ -339,18 +342,23 @@ async def reactivate(uow: UnitOfWork, user_id: int, weapon_id: int) -> WeaponCar
     return await weapon_card(uow, user_id, weapon_id)
 
 
-async def delete(uow: UnitOfWork, user_id: int, weapon_id: int) -> Deleted | WeaponCard | None:
-    """Delete a weapon no session mentions (with its attachment rows). One that got a session since the
-    question is kept, and its card (which now offers to retire it) returned; None if there is no such
-    weapon."""
+async def delete(
+    uow: UnitOfWork, user_id: int, weapon_id: int, *, data_dir: Path
+) -> Deleted | WeaponCard | None:
+    """Delete a weapon no session mentions (with its attachment rows, and the files no other row
+    references). One that got a session since the question is kept, and its card (which now offers to
+    retire it) returned; None if there is no such weapon."""
     async with uow.transaction() as session:
         weapon = await store.get_weapon(session, user_id, weapon_id)
         name = weapon.name if weapon is not None else ""
+        files = await attachments.list_attachments(session, user_id, AttachableType.WEAPON, weapon_id)
+        paths = {file.path for file in files}
         outcome = await store.delete_weapon(session, user_id, weapon_id)
     if outcome is DeleteOutcome.MISSING:
         return None
     if outcome is DeleteOutcome.HAS_HISTORY:
         return await weapon_card(uow, user_id, weapon_id)
+    await forget_files(uow, data_dir, paths)
     return Deleted(name)
 
 

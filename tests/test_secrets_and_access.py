@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from bot import log_redaction
 from bot.app import AimTrackApplication
 from bot.cli import configure_logging
-from bot.emulator import BotApiEmulator
+from bot.emulator import BotApiEmulator, Fault
 from services.attachments import read_bytes, store_bytes
 from storage.db import Database
 from storage.models import AttachableType, Attachment, ConversationState, PersistedData, User, Weapon
@@ -272,3 +272,33 @@ async def test_a_hostile_stored_path_is_not_sent(
     assert not emulator.errors
     assert "Unhandled error" not in caplog.text
     assert caplog.text.count("is not sent: attachment path outside") == 2
+
+
+@pytest.mark.parametrize("code", [401, 404])
+async def test_a_token_telegram_rejects_at_start_is_never_printed(
+    secret_emulator: BotApiEmulator, tmp_path: Path, code: int
+) -> None:
+    """getMe answered 401/404: PTB raises `InvalidToken: The token `…` was rejected`; the error goes through
+    the redacting log, never raw to stderr, and the command exits non-zero saying what to check."""
+    emulator = secret_emulator
+    emulator.inject("getMe", Fault(code, "Unauthorized" if code == 401 else "Not Found"), times=100)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "AIMTRACK_", "AI_"))}
+    env |= {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BASE_URL": emulator.base_url,
+        "TELEGRAM_BASE_FILE_URL": emulator.base_file_url,
+        "AIMTRACK_DATA_DIR": str(tmp_path),
+        "AIMTRACK_ALLOWED_USERS": str(ALICE),
+        "WEATHER_PROVIDER": "manual",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import sys\nfrom bot import cli\nsys.exit(cli.main(['run']))",
+        env=env, cwd=PROJECT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    output = (stdout + stderr).decode(errors="replace")
+    assert any(name.lower() == "getme" for name, _ in emulator.calls), "Telegram was asked"
+    assert TOKEN.split(":")[1] not in output, "the token reached stderr"
+    assert process.returncode == 2, output[-2000:]
+    assert "Telegram rejected TELEGRAM_BOT_TOKEN" in output
+    assert "InvalidToken" in output and log_redaction.REDACTED in output, "the error is logged, redacted"

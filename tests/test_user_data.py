@@ -16,7 +16,7 @@ from telegram.ext import ConversationHandler
 
 from bot.app import AimTrackApplication
 from bot.emulator import BotApiEmulator
-from services import user_data
+from services import attachments, user_data
 from services.attachments import store_bytes
 from storage.db import Database
 from storage.models import Base, Competition, User
@@ -279,6 +279,6 @@ def test_remove_files_stays_inside_the_attachments_folder(tmp_path: Path) -> Non
     stored = store_bytes(tmp_path, SHARED_PHOTO, "image/jpeg")
     outside = tmp_path / "aimtrack.db"
     outside.write_bytes(b"keep me")
-    assert user_data.remove_files(tmp_path, ["aimtrack.db", "attachments/../aimtrack.db", stored.path]) == 1
+    assert attachments.remove_files(tmp_path, ["aimtrack.db", "attachments/../aimtrack.db", stored.path]) == 1
     assert outside.read_bytes() == b"keep me"
     assert not (tmp_path / stored.path).exists() and (tmp_path / "attachments").is_dir()

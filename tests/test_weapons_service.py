@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select
@@ -314,7 +315,9 @@ async def test_delete_keeps_a_weapon_with_history_and_removes_one_without(db: Da
         assert list(await session.scalars(select(Attachment))) == []
 
 
-async def test_the_use_cases_refuse_another_users_weapon_like_a_missing_one(db: Database) -> None:
+async def test_the_use_cases_refuse_another_users_weapon_like_a_missing_one(
+    db: Database, data_dir: Path
+) -> None:
     await _users(db)
     uow = UnitOfWork(db)
     made = await weapons.save_new(uow, 1, filled_draft())
@@ -324,7 +327,7 @@ async def test_the_use_cases_refuse_another_users_weapon_like_a_missing_one(db: 
         weapons.weapon_draft(uow, 2, made.id),
         weapons.retire(uow, 2, made.id, TODAY),
         weapons.reactivate(uow, 2, made.id),
-        weapons.delete(uow, 2, made.id),
+        weapons.delete(uow, 2, made.id, data_dir=data_dir),
         weapons.save_field(uow, 2, made.id, {**filled_draft(), "name": "Stolen"}, Field.NAME),
     ):
         assert await refused is None
@@ -333,4 +336,4 @@ async def test_the_use_cases_refuse_another_users_weapon_like_a_missing_one(db: 
     retired = await weapons.retire(uow, 1, made.id, TODAY)
     assert retired is not None and retired.retired
     assert [line.id for line in (await weapons.register(uow, 1)).retired] == [made.id]
-    assert await weapons.delete(uow, 1, made.id) == weapons.Deleted("Glock 17")
+    assert await weapons.delete(uow, 1, made.id, data_dir=data_dir) == weapons.Deleted("Glock 17")

@@ -292,6 +292,19 @@ def log_attendance(data: ExportData) -> LogAttendance:
 # --- CSV ---------------------------------------------------------------------------------------------
 
 
+# OWASP's CSV injection advice: a text cell starting with one of these is read as a formula by spreadsheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A value as a CSV cell that no spreadsheet runs as a formula: text starting with `=`, `+`, `-`, `@`,
+    a tab or a carriage return gets a leading single quote (OWASP). Numbers are written as numbers, a
+    negative score included: `-3` is a value, never a formula, and stays numeric for the spreadsheet."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv_values(row: ExportSession, entry: ExportEntry | None) -> list[object]:
     session_part: list[object] = [
         row.date.isoformat(),
@@ -320,12 +333,13 @@ def _csv_values(row: ExportSession, entry: ExportEntry | None) -> list[object]:
         else [None] * 9
     )
     values = [*session_part, *entry_part, row.notes, row.reflection]
-    return ["" if value is None else value for value in values]
+    return ["" if value is None else csv_cell(value) for value in values]
 
 
 def log_csv(data: ExportData, separator: str = ",") -> bytes:
     """One row per session entry (a session without entries: one row with the entry columns empty),
-    UTF-8 with a byte order mark so that Excel reads the accents; `;` for Excel set to Dutch."""
+    UTF-8 with a byte order mark so that Excel reads the accents; `;` for Excel set to Dutch. Every text
+    cell passes `csv_cell`, so none is a formula."""
     if separator not in SEPARATORS:
         raise ValueError(f"unsupported CSV separator {separator!r}")
     buffer = io.StringIO()
