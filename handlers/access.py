@@ -1,4 +1,9 @@
-"""The access gate: runs before every handler, lets allowed users through with their account loaded."""
+"""The access gate: runs before every handler, lets allowed users through with their account loaded.
+
+It fails closed: an update the gate could not finish deciding on (the refusal could not be sent, the
+user's row could not be read or written) goes no further, as if refused; the failure is logged once here,
+not again by the error handler.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +22,28 @@ logger = logging.getLogger(__name__)
 
 
 async def gate(update: object, context: BotContext) -> None:
-    """Runs before every handler: lets allowed users through with their row loaded, stops everyone else."""
+    """Runs before every handler: lets allowed users through with their row loaded, stops everyone else,
+    and stops the update whatever goes wrong while deciding."""
     if not isinstance(update, Update) or update.effective_user is None:
         raise ApplicationHandlerStop
+    try:
+        await _admit(update, context)
+    except ApplicationHandlerStop:
+        raise
+    except Exception:
+        context.account = None
+        logger.exception(
+            "The access gate failed; update %s of Telegram user %s is not handled",
+            update.update_id,
+            update.effective_user.id,
+        )
+        raise ApplicationHandlerStop from None
+
+
+async def _admit(update: Update, context: BotContext) -> None:
+    """Loads the account of an allowed user (or the one who claims the bot now); refuses the others."""
     user = update.effective_user
+    assert user is not None
     access = context.runtime.access
     context.telegram_language = user.language_code
     if not access.is_allowed(user.id) and not await _try_claim(update, context, access):
