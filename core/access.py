@@ -6,7 +6,7 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
-_REFUSED_MEMORY = 10_000
+_REFUSED_MEMORY = 10_000  # strangers (and group chats) remembered as told, the oldest forgotten first
 
 Admits = Callable[[int], bool]  # another transport's own say on a user id: the Matrix bridge's accounts
 
@@ -34,7 +34,8 @@ class AccessControl:
         self.extra = frozenset(extra)
         self.admits = admits
         self.claim_code: str | None = None
-        self._refused: OrderedDict[int, None] = OrderedDict()
+        self._refused = _Once()
+        self._groups_told = _Once()
         if self.nobody_to_answer():
             self.claim_code = secrets.token_urlsafe(9)
 
@@ -63,9 +64,24 @@ class AccessControl:
 
     def first_refusal(self, user_id: int) -> bool:
         """True the first time a stranger is refused: they get one polite answer, later messages get none."""
-        if user_id in self._refused:
+        return self._refused.first(user_id)
+
+    def first_in_group(self, chat_id: int) -> bool:
+        """True the first time something arrives from a chat that is not private (a group, a supergroup,
+        a channel): the bot works in private chats only, says so there once, and handles nothing."""
+        return self._groups_told.first(chat_id)
+
+
+class _Once:
+    """Ids already told, bounded: past `_REFUSED_MEMORY` the oldest is forgotten (and would be told again)."""
+
+    def __init__(self) -> None:
+        self._seen: OrderedDict[int, None] = OrderedDict()
+
+    def first(self, key: int) -> bool:
+        if key in self._seen:
             return False
-        self._refused[user_id] = None
-        if len(self._refused) > _REFUSED_MEMORY:
-            self._refused.popitem(last=False)
+        self._seen[key] = None
+        if len(self._seen) > _REFUSED_MEMORY:
+            self._seen.popitem(last=False)
         return True

@@ -1,8 +1,9 @@
 """The access gate: runs before every handler, lets allowed users through with their account loaded.
 
-It fails closed: an update the gate could not finish deciding on (the refusal could not be sent, the
-user's row could not be read or written) goes no further, as if refused; the failure is logged once here,
-not again by the error handler.
+It serves private chats only: in a group, a supergroup or a channel it says once that the bot works in
+private chats, and stops every update there, an allowed user's too. It fails closed: an update the gate
+could not finish deciding on (the refusal could not be sent, the user's row could not be read or written)
+goes no further, as if refused; the failure is logged once here, not again by the error handler.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import html
 import logging
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from core import i18n
@@ -24,7 +26,7 @@ logger = logging.getLogger(__name__)
 async def gate(update: object, context: BotContext) -> None:
     """Runs before every handler: lets allowed users through with their row loaded, stops everyone else,
     and stops the update whatever goes wrong while deciding."""
-    if not isinstance(update, Update) or update.effective_user is None:
+    if not isinstance(update, Update):
         raise ApplicationHandlerStop
     try:
         await _admit(update, context)
@@ -32,18 +34,26 @@ async def gate(update: object, context: BotContext) -> None:
         raise
     except Exception:
         context.account = None
+        user, chat = update.effective_user, update.effective_chat
         logger.exception(
-            "The access gate failed; update %s of Telegram user %s is not handled",
+            "The access gate failed; update %s (user %s, chat %s) is not handled",
             update.update_id,
-            update.effective_user.id,
+            user.id if user else None,
+            chat.id if chat else None,
         )
         raise ApplicationHandlerStop from None
 
 
 async def _admit(update: Update, context: BotContext) -> None:
-    """Loads the account of an allowed user (or the one who claims the bot now); refuses the others."""
+    """Loads the account of an allowed user (or the one who claims the bot now) in a private chat; stops
+    everything else."""
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        await _private_only(update, context, chat.id)
+        raise ApplicationHandlerStop
     user = update.effective_user
-    assert user is not None
+    if user is None:
+        raise ApplicationHandlerStop
     access = context.runtime.access
     context.telegram_language = user.language_code
     if not access.is_allowed(user.id) and not await _try_claim(update, context, access):
@@ -71,6 +81,15 @@ async def _try_claim(update: Update, context: BotContext, access: AccessControl)
     name = html.escape(user.first_name)
     await message.reply_text(context.t("access.claimed", name=name))
     return True
+
+
+async def _private_only(update: Update, context: BotContext, chat_id: int) -> None:
+    if update.callback_query:
+        await update.callback_query.answer()
+    if context.runtime.access.first_in_group(chat_id):
+        user = update.effective_user
+        language = i18n.resolve_language(None, user.language_code if user else None)
+        await context.bot.send_message(chat_id, i18n.translate(language, "access.private_only"))
 
 
 async def _refuse(update: Update, context: BotContext, access: AccessControl) -> None:

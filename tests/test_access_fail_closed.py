@@ -1,6 +1,7 @@
 """The access gate fails closed: whatever goes wrong in it (the refusal cannot be sent, the user's row cannot
 be written), the update stops there: no feature handler runs and nothing of it is stored; the failure is
-logged once.
+logged once. The bot works in private chats only: a group, supergroup or channel is told so once, and
+nothing sent there is handled, not even an allowed user's command.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from sqlalchemy import func, select, text
 
 from bot.app import AimTrackApplication
 from bot.emulator import BotApiEmulator, server_error
+from bot.emulator.driver import EmulatedUser
+from bot.emulator.state import ChatState
 from storage.db import Database
 from storage.models import Attachment, PersistedData, User
 from tests.conftest import ALICE, MALLORY
@@ -85,3 +88,51 @@ async def test_an_allowed_user_whose_row_cannot_be_written_is_served_by_no_featu
     async with db.session() as session:
         await session.execute(text("DROP TRIGGER users_full"))
     assert "Hello Alice" in (await alice.ask("/start", timeout=30)).text, "and it works again afterwards"
+
+
+def group_member(
+    emulator: BotApiEmulator, chat_id: int, chat_type: str, sender: EmulatedUser
+) -> EmulatedUser:
+    """`sender` in a group chat with the bot (the emulator's users are in private chats of their own)."""
+    chat = ChatState(
+        chat={"id": chat_id, "type": chat_type, "title": "Range buddies"}, user=sender._chat.user
+    )
+    emulator.state.chats[chat_id] = chat
+    return EmulatedUser(emulator.state, chat)
+
+
+async def test_groups_supergroups_and_channels_get_one_note_and_nothing_else(
+    bot: AimTrackApplication,
+    emulator: BotApiEmulator,
+    db: Database,
+    data_dir: Path,
+) -> None:
+    alice = emulator.user(ALICE, first_name="Alice")
+    await alice.send_text("/weapons")  # she is allowed, and has a row: it is the group that is refused
+    await alice.next_message()
+    for chat_id, chat_type in ((-4001, "group"), (-1_000_000_4002, "supergroup")):
+        group = group_member(emulator, chat_id, chat_type, alice)
+        await group.send_text("/mydata")
+        await group.send_text("/weapons")
+        await group.send_text("/start")
+        await group.send_photo(JPEG)
+        await group.send_text("How is my grip?")
+        note = await group.next_message(timeout=10)
+        await group.tap(note, "x", data="set:lang:nl")
+        await emulator.settle()
+        assert [message.text for message in group.messages] == [note.text], f"one note in the {chat_type}"
+        assert "private chat" in note.text
+        assert len(group.callback_answers) == 1, "the tap is answered, and nothing more"
+
+    channel = ChatState(chat={"id": -1_000_000_4003, "type": "channel", "title": "News"}, user={})
+    emulator.state.chats[channel.id] = channel
+    for number in (1, 2):
+        post = {"message_id": number, "date": 0, "chat": channel.chat, "text": "/mydata"}
+        emulator.state.push_update({"channel_post": post})
+    await emulator.settle()
+    assert [message.data.get("text") for message in channel.sent] == [note.text], "one note in the channel"
+
+    assert not any(method in ("getFile", "sendDocument") for method, _ in emulator.calls)
+    assert await count(db, Attachment) == 0
+    assert files_in(data_dir) == []
+    assert len(alice.messages) == 1, "nothing went to her private chat either"
