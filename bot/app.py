@@ -213,20 +213,19 @@ def command_menu(language: str) -> list[BotCommand]:
 
 
 async def _set_up(application: AimTrackApplication) -> None:
-    """Command menus in every language, the owners from the database, and the claim code if there is none."""
+    """Command menus in every language; for a bot answered by its claimed owner that has none yet, the
+    claim code in the log (the database's: the one another process printed, or a new one)."""
     runtime = application.runtime
     await application.bot.set_my_commands(command_menu(i18n.DEFAULT_LANGUAGE), scope=BotCommandScopeDefault())
     for language in i18n.LANGUAGES:
         if language != i18n.DEFAULT_LANGUAGE:
             await application.bot.set_my_commands(command_menu(language), language_code=language)
-    owners = await accounts.owner_ids(UnitOfWork(runtime.db))
-    access = runtime.access
-    access.owners.update(owners)
-    if owners or access.allowed_users:
-        access.claim_code = None
-    elif access.claim_code:
+    if not runtime.access.claimable:
+        return
+    code = await accounts.issue_claim_code(UnitOfWork(runtime.db))
+    if code is not None:
         logger.warning(
             "This bot has no owner yet. Send this to @%s to claim it:  /start %s",
             application.bot.username,
-            access.claim_code,
+            code,
         )

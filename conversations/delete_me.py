@@ -11,7 +11,6 @@ callback_data: `dm:keep` (the "Keep my data" button under the question).
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
 
 from telegram import Update
@@ -27,7 +26,7 @@ from conversations.common import conversation
 from handlers import callback_data as cb
 from handlers.context import BotContext
 from handlers.keyboards import keyboard
-from services import user_data
+from services import accounts, user_data
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ async def receive_word(update: Update, context: BotContext) -> int:
     user_id = context.account.id
     erased = await user_data.erase_user(context.uow, context.runtime.settings.aimtrack_data_dir, user_id)
     forget(context, user_id, update.effective_chat.id)
-    release_ownership(context, user_id)
+    await release_ownership(context, owned=context.account.claimed_at is not None)
     logger.info("Telegram user %s deleted their data (%s rows, %s files)", user_id, erased.rows, erased.files)
     await message.reply_text(context.t("deleteme.done", rows=erased.rows, files=erased.files))
     return ConversationHandler.END
@@ -113,19 +112,17 @@ def _end_conversations(handler: ConversationHandler, user_id: int) -> None:
         handler._update_state(ConversationHandler.END, key)
 
 
-def release_ownership(context: BotContext, user_id: int) -> None:
-    """An owner who deleted their data no longer owns the bot (their claim was a row too): as after a
-    restart, a bot with nobody left to answer gets a new claim code in its log."""
-    access = context.runtime.access
-    if user_id not in access.owners:
+async def release_ownership(context: BotContext, *, owned: bool) -> None:
+    """An owner who deleted their data no longer owns the bot (their claim was their row): as at a start
+    without an owner, the bot gets a new claim code in its log."""
+    if not owned or not context.runtime.access.claimable:
         return
-    access.owners.discard(user_id)
-    if access.nobody_to_answer():
-        access.claim_code = secrets.token_urlsafe(9)
+    code = await accounts.issue_claim_code(context.uow)
+    if code is not None:
         logger.warning(
             "The owner deleted their data; the bot has no owner. Send this to @%s to claim it:  /start %s",
             context.bot.username,
-            access.claim_code,
+            code,
         )
 
 

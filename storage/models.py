@@ -112,6 +112,18 @@ class User(Timestamps, Base):
     )
 
 
+class BotClaim(Base):
+    """The bot's claim, one row (id 1) that every process shares: the one-time code that makes its sender
+    the owner, while the bot has none. The owner is the user whose `claimed_at` is set; claiming spends the
+    code and sets it in one transaction that holds this row, so the bot has one owner at most."""
+
+    __tablename__ = "bot_claim"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    code: Mapped[str | None] = mapped_column(String(32), doc="None: no code out (the bot has an owner)")
+
+
 # --- AimTrack ------------------------------------------------------------------------------------
 
 

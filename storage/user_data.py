@@ -57,7 +57,7 @@ USER_MODELS: tuple[type[Base], ...] = (
     User,
 )
 # Tables that hold no user's data (the bot's own bookkeeping); a new table must be listed in one of the two.
-NOT_USER_TABLES: frozenset[str] = frozenset({"job_runs", "matrix_sync"})
+NOT_USER_TABLES: frozenset[str] = frozenset({"bot_claim", "job_runs", "matrix_sync"})
 
 Row = dict[str, Any]
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import User
+from storage.models import BotClaim, User
+
+CLAIM_ROW = 1  # the one row of bot_claim
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
@@ -31,13 +33,33 @@ async def ensure_user(
     return user
 
 
-async def claimed_owner_ids(session: AsyncSession) -> set[int]:
-    result = await session.scalars(select(User.id).where(User.claimed_at.is_not(None)))
-    return set(result)
+async def has_owner(session: AsyncSession) -> bool:
+    """Whether a user claimed the bot."""
+    return bool(await session.scalar(select(exists().where(User.claimed_at.is_not(None)))))
+
+
+async def claim_code(session: AsyncSession) -> str | None:
+    """The claim code out now (None: none), as the last committed transaction left it; not locked."""
+    return await session.scalar(select(BotClaim.code).where(BotClaim.id == CLAIM_ROW))
+
+
+async def lock_claim(session: AsyncSession) -> BotClaim:
+    """The claim row, held by this transaction until it ends: a write first, so that SQLite takes its write
+    lock (waiting for another process's) and PostgreSQL the row's lock, before anything is read."""
+    locked = await session.execute(
+        update(BotClaim)
+        .where(BotClaim.id == CLAIM_ROW)
+        .values(code=BotClaim.code)
+        .execution_options(synchronize_session=False)
+    )
+    if locked.rowcount == 0:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+        session.add(BotClaim(id=CLAIM_ROW, code=None))  # a database made without the migration's row
+        await session.flush()
+    return await session.get_one(BotClaim, CLAIM_ROW, populate_existing=True)
 
 
 async def claim(session: AsyncSession, user_id: int, display_name: str | None) -> User:
-    """Make this user the bot's owner (the claim-code flow)."""
+    """Make this user the bot's owner (the caller holds the claim row and checked the code)."""
     user = await ensure_user(session, user_id, display_name)
     user.claimed_at = dt.datetime.now(dt.UTC)
     return user

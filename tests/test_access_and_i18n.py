@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core import i18n
-from core.access import AccessControl
+from core.access import WRONG_CODE_QUIET, AccessControl, WrongCode, code_matches, new_claim_code
 from services.preferences import parse_time_zone
 
 
@@ -13,14 +13,26 @@ def test_configured_users_only_and_no_claim_code() -> None:
     assert not access.claimable
 
 
-def test_the_claim_code_works_once() -> None:
+def test_without_configured_users_the_bot_is_its_claimed_owners() -> None:
     access = AccessControl(allowed_users=())
-    code = access.claim_code
-    assert code and len(code) >= 12
-    assert not access.claim(7, "wrong")
-    assert access.claim(7, code)
-    assert access.is_allowed(7) and not access.is_allowed(8)
-    assert not access.claim(8, code)
+    assert access.claimable and not access.is_allowed(7), "the owner is the database's to say"
+    code = new_claim_code()
+    assert len(code) >= 12 and code != new_claim_code()
+    assert code_matches(code, code) and not code_matches("wrong", code) and not code_matches("", code)
+
+
+def test_wrong_codes_are_answered_once_a_minute_per_user_and_logged_once_per_burst() -> None:
+    now = [1000.0]
+    access = AccessControl(allowed_users=(), clock=lambda: now[0])
+    assert access.wrong_code(7) == WrongCode(answer=True, log=True, unlogged=0)
+    now[0] += 1
+    assert access.wrong_code(7) == WrongCode(answer=False, log=False, unlogged=1)
+    assert access.wrong_code(8) == WrongCode(answer=True, log=False, unlogged=2), "8 is answered, once"
+    now[0] += 30
+    assert access.wrong_code(7) == WrongCode(answer=False, log=False, unlogged=3)
+    now[0] += WRONG_CODE_QUIET
+    assert access.wrong_code(7) == WrongCode(answer=True, log=True, unlogged=3), "the next line counts them"
+    assert access.wrong_code(8) == WrongCode(answer=True, log=False, unlogged=1)
 
 
 def test_a_stranger_is_told_once() -> None:

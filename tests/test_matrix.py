@@ -440,3 +440,23 @@ async def test_telegram_and_matrix_side_by_side_in_one_process(
     log_text = log_path.read_text()
     assert process.returncode == 0, log_text[-2000:]
     assert bot_account.password not in log_text and emulator.token not in log_text
+
+
+async def test_a_room_with_someone_else_in_it_gets_one_notice_and_nothing_else(
+    people: tuple[Bot, Person, Person], db: Database
+) -> None:
+    bot, alice, mallory = people
+    await started(alice, bot, db)
+    await alice.client.room_invite(alice.room_id, mallory.user_id)
+    await alice.say("!weapons")
+    notice = await alice.reply(bot.user_id)
+    assert "private chats only" in body(notice), "invited is enough: she could join and read"
+    await mallory.client.join(alice.room_id)
+    await alice.say("!mydata")
+    await alice.say("!weapons")
+
+    await alice.client.room_kick(alice.room_id, mallory.user_id)
+    await alice.say("/help")
+    assert "/log" in body(await alice.reply(bot.user_id)), "nothing came between the notice and this"
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 1

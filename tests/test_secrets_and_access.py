@@ -1,31 +1,38 @@
 """Secrets and access: the token, the API key and the webhook secret never reach the log, even at DEBUG; the
 webhook refuses requests without its secret or with a wrong one; a stranger's callbacks, photos,
 documents, locations and free text are refused like commands; attachment paths cannot leave the data dir.
+The claim is the database's: every process on it prints the same code and knows the one owner, and
+wrong codes are answered once a minute per user and logged once per burst.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import logging
 import os
+import re
 import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot import log_redaction
-from bot.app import AimTrackApplication
+from bot.app import AimTrackApplication, build_application
 from bot.cli import configure_logging
 from bot.emulator import BotApiEmulator, Fault
 from services.attachments import read_bytes, store_bytes
 from storage.db import Database
+from storage.migrations import upgrade
 from storage.models import AttachableType, Attachment, ConversationState, PersistedData, User, Weapon
-from tests.conftest import ALICE, MALLORY
+from tests.conftest import ALICE, BOB, BOT_TOKEN, MALLORY, StartBot, make_settings, stop_bot
 from tests.fakes.anthropic_api import FakeAnthropic
 
 TOKEN = "987654:SECRET-bot-token-aBcDeF"
@@ -302,3 +309,148 @@ async def test_a_token_telegram_rejects_at_start_is_never_printed(
     assert process.returncode == 2, output[-2000:]
     assert "Telegram rejected TELEGRAM_BOT_TOKEN" in output
     assert "InvalidToken" in output and log_redaction.REDACTED in output, "the error is logged, redacted"
+
+
+@contextlib.asynccontextmanager
+async def second_process(data_dir: Path, database_url: str, **overrides: object) -> AsyncIterator[Second]:
+    """Another bot process on the same database: an Application of its own, with its own memory, polling an
+    emulator of its own (the same bot, as Telegram would deliver to either process)."""
+    emulator = BotApiEmulator(token=BOT_TOKEN, bot_username="aimtrack_test_bot")
+    await emulator.start()
+    application = build_application(make_settings(data_dir, emulator, database_url=database_url, **overrides))
+    emulator.state.handling = set()
+    state = emulator.state
+    application.after_update.append(lambda update: state.handled(getattr(update, "update_id", 0)))
+    try:
+        await application.initialize()
+        await application.start()
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        yield Second(application, emulator)
+    finally:
+        await stop_bot(application)
+        await emulator.stop()
+
+
+@dataclass(frozen=True)
+class Second:
+    application: AimTrackApplication
+    emulator: BotApiEmulator
+
+
+def claim_codes(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return re.findall(r"claim it:  /start (\S+)", caplog.text)
+
+
+async def claimed(db: Database) -> list[int]:
+    async with db.session() as session:
+        return list(await session.scalars(select(User.id).where(User.claimed_at.is_not(None))))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+async def test_the_claim_is_one_for_every_process_on_the_database(
+    start_bot: StartBot,
+    emulator: BotApiEmulator,
+    db: Database,
+    data_dir: Path,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    first = await start_bot(aimtrack_allowed_users=frozenset())
+    async with second_process(data_dir, database_url, aimtrack_allowed_users=frozenset()) as second:
+        [code, again] = claim_codes(caplog)
+        assert again == code, "the second process prints the code the first made"
+        alice_there = second.emulator.user(ALICE, first_name="Alice")
+        assert "now the owner" in (await alice_there.ask(f"/start {code}")).text, "it works in the other"
+
+        mallory = emulator.user(MALLORY, first_name="Mallory")
+        assert "private bot" in (await mallory.ask(f"/start {code}")).text, "spent in the first too"
+        alice_here = emulator.user(ALICE, first_name="Alice")
+        assert "Hello Alice" in (await alice_here.ask("/start")).text, "the first knows its owner"
+        await emulator.settle()
+        assert await claimed(db) == [ALICE]
+        assert await count(db, User, User.id == MALLORY) == 0
+
+    await stop_bot(first)
+    caplog.clear()
+    await start_bot(aimtrack_allowed_users=frozenset())
+    assert claim_codes(caplog) == [], "the owner survives the restart: no code"
+    assert "Hello Alice" in (await alice_here.ask("/start")).text
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+async def test_two_claims_at_once_in_two_processes_make_one_owner(
+    start_bot: StartBot,
+    emulator: BotApiEmulator,
+    db: Database,
+    data_dir: Path,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    await start_bot(aimtrack_allowed_users=frozenset())
+    async with second_process(data_dir, database_url, aimtrack_allowed_users=frozenset()) as second:
+        [code, _] = claim_codes(caplog)
+        alice = emulator.user(ALICE, first_name="Alice")
+        bob = second.emulator.user(BOB, first_name="Bob")
+        await asyncio.gather(alice.send_text(f"/start {code}"), bob.send_text(f"/start {code}"))
+        answers = [(await alice.next_message(timeout=10)).text, (await bob.next_message(timeout=10)).text]
+        await emulator.settle()
+        await second.emulator.settle()
+    assert sum("now the owner" in answer for answer in answers) == 1, answers
+    assert sum("private bot" in answer for answer in answers) == 1, answers
+    assert len(await claimed(db)) == 1
+
+
+async def test_wrong_codes_are_answered_once_a_minute_and_logged_once_per_burst(
+    start_bot: StartBot, emulator: BotApiEmulator, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    application = await start_bot(aimtrack_allowed_users=frozenset())
+    now = [1000.0]
+    application.runtime.access.clock = lambda: now[0]
+    mallory = emulator.user(MALLORY, first_name="Mallory")
+    eve = emulator.user(MALLORY + 1, first_name="Eve")
+    for guess in range(5):
+        await mallory.send_text(f"/start guess{guess}")
+    await eve.send_text("/start guess")
+    await emulator.settle()
+    assert ["not valid" in message.text for message in mallory.messages] == [True], "one answer"
+    assert ["not valid" in message.text for message in eve.messages] == [True], "one for each user"
+    assert caplog.text.count("A wrong claim code") == 1, "one line for the burst"
+
+    now[0] += 61
+    await mallory.send_text("/start guess5")
+    await emulator.settle()
+    assert len(mallory.messages) == 2, "a minute later she is answered again"
+    assert caplog.text.count("A wrong claim code") == 2
+    assert "(5 more since the last such line)" in caplog.text
+    assert await count(db, User) == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+def test_the_migration_keeps_the_first_of_two_owners(empty_database_url: str) -> None:
+    """A database where two people claimed the bot (each process had a code of its own) keeps the first."""
+    upgrade(empty_database_url, "0007")
+
+    async def seed_and_read(seed: bool) -> list[int]:
+        database = Database(empty_database_url)
+        try:
+            async with database.session() as session:
+                if seed:
+                    earlier = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+                    await session.execute(
+                        text("INSERT INTO users (id, claimed_at) VALUES (:id, :at)"),
+                        [
+                            {"id": MALLORY, "at": earlier + dt.timedelta(days=1)},
+                            {"id": ALICE, "at": earlier},
+                            {"id": BOB, "at": None},
+                        ],
+                    )
+            return await claimed(database)
+        finally:
+            await database.dispose()
+
+    assert sorted(asyncio.run(seed_and_read(True))) == [ALICE, MALLORY]
+    upgrade(empty_database_url)
+    assert asyncio.run(seed_and_read(False)) == [ALICE]

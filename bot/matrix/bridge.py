@@ -14,6 +14,9 @@ to know of a button is in the Bot API message, by the conventions of handlers/ke
 - what the bot sends comes back as a Matrix message with its keyboard as numbered lines, an edit as an
   `m.replace` of it, a document as `m.file`, a photo as `m.image`, a tap's short answer as an `m.notice`.
 
+The bot answers in direct rooms only: a room with anyone in it besides the sender and the bot (joined or
+invited) gets one notice that the bot works in private chats, and nothing in it is handled.
+
 The sync token is saved once every update of its batch has been handled and written, so a restart
 neither loses a message (the batch is fetched again) nor, outside that instant, repeats one. Encrypted
 rooms get a notice: the bot reads unencrypted rooms only (or sits behind an E2EE proxy).
@@ -92,6 +95,8 @@ class MatrixBridge:
         self._menus: dict[int, Shown] = {}  # chat -> its newest message with a menu
         self._checklists: dict[int, Shown] = {}  # chat -> its newest checklist (handlers/keyboards.py)
         self._rooms: dict[int, str] = {}  # chat -> the room the bot answers in
+        self._members: dict[str, frozenset[str]] = {}  # room -> its members, until a membership changes
+        self._told_shared: set[str] = set()  # rooms told that the bot answers in direct rooms only
         self._outbox: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
         self._pending: set[int] = set()  # updates handed to the bot and not yet handled
         self._checkpoints: deque[tuple[int, str]] = deque()  # (a batch's newest update id, its token)
@@ -135,7 +140,11 @@ class MatrixBridge:
         if history:
             return
         for room_id, room in response.rooms.join.items():
+            if room.timeline.limited:  # events were skipped: a membership may have changed among them
+                self._members.pop(room_id, None)
             for event in room.timeline.events:
+                if event.source.get("type") == "m.room.member":
+                    self._members.pop(room_id, None)
                 try:
                     await self._on_event(room_id, event.source)
                 except Exception:
@@ -170,6 +179,11 @@ class MatrixBridge:
             return
         if kind not in ("m.room.message", "m.reaction"):
             return
+        if not await self._direct(room_id, sender):
+            if room_id not in self._told_shared:
+                self._told_shared.add(room_id)
+                await self._notice(room_id, await self._text(None, "access.private_only"))
+            return
         user = await self._user(sender, room_id)
         if kind == "m.reaction":
             relation = content.get("m.relates_to") or {}
@@ -181,6 +195,26 @@ class MatrixBridge:
         if relation.get("rel_type") == "m.replace":
             return  # an edit of an earlier message: what it said was already answered
         await self._on_message(room_id, sender, user, content)
+
+    async def _direct(self, room_id: str, sender: str) -> bool:
+        """Whether the room's members (joined or invited) are the sender and the bot, no one else; a room
+        whose members cannot be read is not."""
+        from nio import RoomGetStateResponse
+
+        members = self._members.get(room_id)
+        if members is None:
+            response = await self.client.room_get_state(room_id)
+            if not isinstance(response, RoomGetStateResponse):
+                logger.warning("The members of a Matrix room could not be read (%s)", response)
+                return False
+            members = frozenset(
+                event["state_key"]
+                for event in response.events
+                if event.get("type") == "m.room.member"
+                and (event.get("content") or {}).get("membership") in ("join", "invite")
+            )
+            self._members[room_id] = members
+        return members <= {sender, self.client.user_id}
 
     async def _on_message(
         self, room_id: str, sender: str, user: EmulatedUser, content: dict[str, Any]
