@@ -341,8 +341,12 @@ def _place_attachments(restored: Path, target: Path) -> None:
         target.mkdir()
 
 
+# Tables whose rows the migrations write (alembic's revision; the bot's claim row, its code empty).
+MIGRATED_ROWS = frozenset({"alembic_version", "bot_claim"})
+
+
 async def _has_rows(database: Database) -> bool:
-    """True if any table but alembic's holds a row (a migrated, unused database is empty)."""
+    """True if any table holds a row but the ones a migration fills (a migrated, unused database is empty)."""
     if database.kind == "sqlite" and not database.sqlite_path.exists():
         return False
     engine = create_engine(database.url)
@@ -350,7 +354,7 @@ async def _has_rows(database: Database) -> bool:
         async with engine.connect() as connection:
             names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
             for name in names:
-                if name != "alembic_version" and await connection.scalar(
+                if name not in MIGRATED_ROWS and await connection.scalar(
                     select(func.count()).select_from(table(name))
                 ):
                     return True
