@@ -10,7 +10,6 @@ import httpx
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ContextTypes,
@@ -20,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot.persistence import DatabasePersistence, Memory
+from bot.retrying import RetryingRateLimiter
 from bot.update_processor import PerChatUpdateProcessor
 from conversations import delete_me, export, journey, locker_item, log_session, weapon_form
 from conversations import preferences as preferences_conversation
@@ -140,7 +140,7 @@ def build_application(
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=zone_of(None)))
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .rate_limiter(RetryingRateLimiter(max_retries=2))  # 429s, and 5xx/network errors
         .persistence(DatabasePersistence(db))
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerChatUpdateProcessor())  # chats at the same time, each chat in order
