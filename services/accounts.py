@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.unit_of_work import UnitOfWork
 from storage import users
 from storage.models import User
@@ -44,9 +46,14 @@ class Account:
 async def enter(
     uow: UnitOfWork, user_id: int, display_name: str | None, telegram_language: str | None
 ) -> Account:
-    """The user's account, created on first contact; name and app language follow Telegram's."""
-    async with uow.transaction() as session:
+    """The user's account, created on first contact; name and app language follow Telegram's. A database
+    locked by another writer is waited out (a few tries), so an update is not refused for a moment's
+    contention; if it stays locked this raises, and the update stops (no handler runs without the row)."""
+
+    async def load(session: AsyncSession) -> Account:
         return Account.of(await users.ensure_user(session, user_id, display_name, telegram_language))
+
+    return await uow.retrying(load)
 
 
 async def claim_owner(uow: UnitOfWork, user_id: int, display_name: str | None) -> None:
