@@ -96,6 +96,12 @@ class AimTrackApplication(Application):
             )
         await _set_up(self)
 
+    async def stop(self) -> None:
+        """Cancel the coach's calls first: PTB's stop waits for every running job and task, and a hanging AI
+        provider would hold it up (questions are told the bot is stopping, reflections stay pending)."""
+        self.runtime.coach.stop()
+        await super().stop()
+
     async def shutdown(self) -> None:
         await super().shutdown()
         if self.runtime.weather is not None:
