@@ -1,7 +1,8 @@
 """Async engine and session factory (SQLAlchemy 2 asyncio) for SQLite (aiosqlite) or PostgreSQL (asyncpg).
 
-SQLite gets its pragmas on every connection: foreign keys on (for ON DELETE CASCADE / SET NULL), and WAL.
-A transaction that finds the database locked by another
+SQLite gets its pragmas on every connection: foreign keys on (for ON DELETE CASCADE / SET NULL), WAL, and
+`synchronous=FULL`, so that a commit (an answer the user saw) is on disk before it returns and survives a
+power loss, not only a crash of the process. A transaction that finds the database locked by another
 writer past the busy timeout is run again (`Database.transact`).
 PostgreSQL gets a connection pool sized for one process serving updates, its jobs and the per-update
 persistence lock (see bot/persistence.py).
@@ -43,7 +44,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
     cursor.close()
 

@@ -1,6 +1,7 @@
-"""A database locked by another writer (another process, a `sqlite3` shell): the bot waits out SQLite's busy
-timeout, runs the transaction again after a growing delay, and the user's step is taken once the lock is
-gone; no handler runs before the user's row is written."""
+"""SQLite commits are durable (`synchronous=FULL`: on disk before the answer is sent, so they survive a
+power loss). A database locked by another writer (another process, a `sqlite3` shell): the bot waits out
+SQLite's busy timeout, runs the transaction again after a growing delay, and the user's step is taken once
+the lock is gone; no handler runs before the user's row is written."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from bot.app import AimTrackApplication
 from bot.emulator import BotApiEmulator
 from storage import db as db_module
 from storage.users import get_user
@@ -16,6 +19,11 @@ from tests.conftest import ALICE, StartBot
 
 HELP = "What I can do"
 LOCKED = "The database is locked by another writer"
+
+
+async def test_the_bots_sqlite_commits_are_synchronous_full(bot: AimTrackApplication) -> None:
+    async with bot.runtime.db.session() as session:
+        assert await session.scalar(text("PRAGMA synchronous")) == 2  # FULL (NORMAL is 1)
 
 
 async def test_a_locked_database_is_waited_for(
