@@ -10,7 +10,6 @@ import httpx
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ContextTypes,
@@ -20,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot.persistence import DatabasePersistence, Memory
+from bot.retrying import RetryingRateLimiter
 from bot.update_processor import PerChatUpdateProcessor
 from conversations import delete_me, export, journey, locker_item, log_session, weapon_form
 from conversations import preferences as preferences_conversation
@@ -97,6 +97,12 @@ class AimTrackApplication(Application):
             )
         await _set_up(self)
 
+    async def stop(self) -> None:
+        """Cancel the coach's calls first: PTB's stop waits for every running job and task, and a hanging AI
+        provider would hold it up (questions are told the bot is stopping, reflections stay pending)."""
+        self.runtime.coach.stop()
+        await super().stop()
+
     async def shutdown(self) -> None:
         await super().shutdown()
         if self.runtime.weather is not None:
@@ -141,7 +147,7 @@ def build_application(
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=zone_of(None)))
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .rate_limiter(RetryingRateLimiter(max_retries=2))  # 429s, and 5xx/network errors
         .persistence(DatabasePersistence(db))
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerChatUpdateProcessor())  # chats at the same time, each chat in order

@@ -64,10 +64,9 @@ def run(settings: Settings) -> int:
         return 2
     migrate(settings)
     if settings.telegram_bot_token is None:
-        from bot.matrix import serve_matrix
+        from bot.matrix import serve_matrix_until_stopped
 
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve_matrix(settings))
+        asyncio.run(serve_matrix_until_stopped(settings))  # until SIGTERM or SIGINT
         return 0
     from bot.app import build_application
 

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     ai_model: str = "claude-sonnet-4-5"
     ai_max_tokens: int = Field(default=1024, gt=0, le=64_000)
     ai_timeout_s: float = Field(default=60.0, gt=0)
+    ai_deadline_s: float = Field(default=45.0, gt=0)  # of a whole coach call; a stop cancels it at once
     weather_provider: WeatherProvider = WeatherProvider.OPEN_METEO
     geocoder: GeocoderBackend = GeocoderBackend.OFFLINE
     aimtrack_webhook_url: str | None = None

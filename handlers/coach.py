@@ -28,7 +28,7 @@ from services.coach import topics
 from services.coach.coach import ShooterCoach
 from services.coach.formatting import to_messages
 from services.coach.reflections import reflection_pending
-from services.coach.types import CoachUnavailable
+from services.coach.types import CoachStopped, CoachUnavailable
 from services.preferences import format_day
 
 TYPING_EVERY_S = 4.0  # Telegram shows "typing…" for about five seconds
@@ -79,6 +79,9 @@ async def ask_coach(update: Update, context: BotContext) -> None:
         typing = asyncio.create_task(_keep_typing(context.bot, message.chat_id))
         try:
             answer = await coach.ask(context.account.id, message.text, context.language)
+        except CoachStopped:
+            await message.reply_text(context.t("coach.stopping"))
+            return
         except CoachUnavailable as error:
             await message.reply_text(context.t("coach.unavailable", error=html.escape(str(error)[:300])))
             return

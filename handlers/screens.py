@@ -19,7 +19,8 @@ async def edit_in_place(query: CallbackQuery, text: str, markup: InlineKeyboardM
     """Edit the tapped message; a repeated tap that would change nothing is not an error.
 
     A message without text (a photo or a file: only a forged tap comes from one) cannot take the screen's
-    text, so the screen comes as a new message.
+    text, and a message that is gone (deleted meanwhile) cannot be edited: then the screen comes as a new
+    message in the chat.
     """
     if isinstance(query.message, Message) and query.message.text is None:
         await query.message.reply_text(text, reply_markup=markup)
@@ -27,8 +28,16 @@ async def edit_in_place(query: CallbackQuery, text: str, markup: InlineKeyboardM
     try:
         await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as error:
-        if "not modified" not in error.message:
+        if "not modified" in error.message:
+            return
+        if query.message is None or not _is_gone(error):
             raise
+        await query.message.chat.send_message(text, reply_markup=markup)
+
+
+def _is_gone(error: BadRequest) -> bool:
+    """Telegram's answer to an edit of a message that no longer exists."""
+    return "message to edit not found" in error.message.lower()
 
 
 async def edit_markup_in_place(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:

@@ -10,6 +10,8 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from core.access import code_matches, new_claim_code
 from services.unit_of_work import UnitOfWork
 from storage import users
@@ -50,20 +52,29 @@ class Account:
 async def enter(
     uow: UnitOfWork, user_id: int, display_name: str | None, telegram_language: str | None
 ) -> Account:
-    """The user's account, created on first contact; name and app language follow Telegram's."""
-    async with uow.transaction() as session:
+    """The user's account, created on first contact; name and app language follow Telegram's. A database
+    locked by another writer is waited out (a few tries), so an update is not refused for a moment's
+    contention; if it stays locked this raises, and the update stops (no handler runs without the row)."""
+
+    async def load(session: AsyncSession) -> Account:
         return Account.of(await users.ensure_user(session, user_id, display_name, telegram_language))
+
+    return await uow.retrying(load)
 
 
 async def enter_as_owner(
     uow: UnitOfWork, user_id: int, display_name: str | None, telegram_language: str | None
 ) -> Account | None:
-    """The owner's account, as `enter`; None (and nothing written) for anyone who is not the owner."""
-    async with uow.transaction() as session:
+    """The owner's account, as `enter` (a locked database waited out the same way); None (and nothing
+    written) for anyone who is not the owner."""
+
+    async def load(session: AsyncSession) -> Account | None:
         user = await users.get_user(session, user_id)
         if user is None or user.claimed_at is None:
             return None
         return Account.of(await users.ensure_user(session, user_id, display_name, telegram_language))
+
+    return await uow.retrying(load)
 
 
 class ClaimOutcome(enum.StrEnum):

@@ -7,12 +7,15 @@ and rolls back when it raises. Nothing above `services/` opens a database sessio
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
+
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -24,3 +27,8 @@ class UnitOfWork:
         """One transaction: committed when the block ends, rolled back when it raises."""
         async with self.db.session() as session:
             yield session
+
+    async def retrying(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work` in one transaction, run again in a new one while another writer holds the database locked
+        (`Database.transact`): for idempotent work that must not fail for a moment's contention."""
+        return await self.db.transact(work)

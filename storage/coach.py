@@ -291,6 +291,11 @@ async def claim(session: AsyncSession, row: AiRow, now: dt.datetime) -> bool:
     return taken is not None
 
 
+def release_claim(row: AiRow) -> None:
+    """Give the claim back without counting an attempt (the attempt was not made: the bot stopped)."""
+    row.claimed_at = None
+
+
 def mark_succeeded(row: AiRow, values: dict[str, str], provider: str, model: str) -> None:
     for column, value in values.items():
         setattr(row, column, value)

@@ -1,6 +1,9 @@
 """Async engine and session factory (SQLAlchemy 2 asyncio) for SQLite (aiosqlite) or PostgreSQL (asyncpg).
 
-SQLite gets its pragmas on every connection (foreign keys on, for ON DELETE CASCADE / SET NULL, and WAL);
+SQLite gets its pragmas on every connection: foreign keys on (for ON DELETE CASCADE / SET NULL), WAL, and
+`synchronous=FULL`, so that a commit (an answer the user saw) is on disk before it returns and survives a
+power loss, not only a crash of the process. A transaction that finds the database locked by another
+writer past the busy timeout is run again (`Database.transact`).
 PostgreSQL gets a connection pool sized for one process serving updates, its jobs and the per-update
 persistence lock (see bot/persistence.py).
 """
@@ -8,14 +11,23 @@ persistence lock (see bot/persistence.py).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 5000  # how long SQLite waits for another writer's lock before "database is locked"
+LOCKED_RETRY_DELAYS_S: tuple[float, ...] = (0.2, 1.0, 3.0)  # before running a locked transaction again
 
 # An update holds one connection for its persistence lock while its handler uses others; jobs need a few.
 POSTGRES_POOL: dict[str, Any] = {
@@ -32,8 +44,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
     cursor.close()
 
 
@@ -101,5 +113,26 @@ class Database:
         async with self._turn, self.sessionmaker() as session, session.begin():
             yield session
 
+    async def transact(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work` in one transaction (`session()`); run again, in a new transaction, while the database is
+        locked by another writer (SQLite's "database is locked" after the busy timeout), up to
+        `LOCKED_RETRY_DELAYS_S`; any other error, or the last locked one, is raised."""
+        for delay in (*LOCKED_RETRY_DELAYS_S, None):
+            try:
+                async with self.session() as session:
+                    return await work(session)
+            except OperationalError as error:
+                if delay is None or not is_locked(error):
+                    raise
+                logger.warning("The database is locked by another writer; trying again in %.1f s", delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def is_locked(error: OperationalError) -> bool:
+    """Whether SQLite refused for another writer's lock (SQLITE_BUSY or SQLITE_LOCKED)."""
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database table is locked" in message

@@ -16,6 +16,7 @@ from bot.app import AimTrackApplication
 from bot.emulator import BotApiEmulator, server_error, slow
 from bot.emulator.driver import EmulatedUser
 from bot.emulator.state import ChatState, Fault
+from bot.retrying import RETRY_DELAYS_S
 from storage.db import Database
 from storage.models import Attachment, PersistedData, User
 from tests.conftest import ALICE, MALLORY
@@ -36,7 +37,8 @@ def files_in(data_dir: Path) -> list[Path]:
 
 @pytest.mark.parametrize(
     ("fault", "times"),
-    [(server_error(500), 20), (slow(8), 1)],  # 20: more than any retry; 8 s: past the bot's read timeout
+    # 20: more than any retry; 8 s: past the bot's read timeout, on the first try and on every retry
+    [(server_error(500), 20), (slow(8), len(RETRY_DELAYS_S) + 1)],
     ids=["500", "timeout"],
 )
 async def test_a_stranger_whose_refusal_cannot_be_sent_gets_nothing_stored(
@@ -52,7 +54,7 @@ async def test_a_stranger_whose_refusal_cannot_be_sent_gets_nothing_stored(
     mallory = emulator.user(MALLORY, first_name="Mallory")
     emulator.inject("sendMessage", fault, times=times)
     await mallory.send_photo(JPEG, caption="keep this")
-    await emulator.settle(timeout=30)
+    await emulator.settle(timeout=60)
     emulator.clear_faults()
 
     assert any(method == "sendMessage" for method, _ in emulator.calls), "the refusal was tried"

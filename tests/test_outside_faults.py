@@ -1,6 +1,7 @@
 """Outside faults: Telegram answers 429 (retry_after), 500s and slowly; the AI provider and the weather
-service fail or hang. The bot waits out flood control, tells the user when a call failed, keeps answering
-the other users while one of them waits on a slow service, and works on afterwards without a restart.
+service fail or hang. The bot waits out flood control, calls again after a server error or a timeout,
+tells the user when a call kept failing, keeps answering the other users while one of them waits on a slow
+service, and works on afterwards without a restart.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.app import AimTrackApplication
-from bot.emulator import BotApiEmulator, server_error, slow, too_many_requests
+from bot.emulator import BotApiEmulator, Fault, server_error, slow, too_many_requests
 from bot.emulator.driver import EmulatedUser
+from bot.retrying import RETRY_DELAYS_S
 from services.coach import coach as coach_service
 from services.preferences import local_now
 from storage.db import Database
@@ -25,6 +27,7 @@ from tests.fakes.open_meteo import FakeOpenMeteo
 HELP = "What I can do"
 ERROR = "something went wrong on my side"
 HANG = 120.0  # longer than any timeout of the bot: a service that does not answer
+ATTEMPTS = len(RETRY_DELAYS_S) + 1  # of one Bot API call with transient failures
 TODAY = local_now(None).date()
 
 
@@ -51,10 +54,51 @@ async def test_server_errors_are_told_and_survived(
     await emulator.state.wait_for(lambda: sent(emulator, "getUpdates") > polls + 3, 30)
     assert HELP in (await alice.ask("/help", timeout=30)).text, "polling recovered"
 
-    emulator.inject("sendMessage", server_error())
-    assert ERROR in (await alice.ask("/help", timeout=30)).text, "the user hears that it failed"
+    emulator.inject("sendMessage", server_error(), times=ATTEMPTS)
+    assert ERROR in (await alice.ask("/help", timeout=60)).text, "the user hears that it kept failing"
     assert "Unhandled error" in caplog.text
     assert HELP in (await alice.ask("/help", timeout=30)).text, "and the next update is answered"
+
+
+async def test_a_server_error_or_a_timeout_is_retried(
+    bot: AimTrackApplication, emulator: BotApiEmulator
+) -> None:
+    alice = emulator.user(ALICE, first_name="Alice")
+    emulator.inject("sendMessage", server_error(500))
+    emulator.inject("sendMessage", server_error(502))  # right after it
+    assert HELP in (await alice.ask("/help", timeout=30)).text, "the step is taken, not aborted"
+    assert [(method, error.code) for method, _, error in emulator.errors] == [
+        ("sendMessage", 500),
+        ("sendMessage", 502),
+    ]
+    assert sent(emulator, "sendMessage") == 3
+
+    settings_message = await alice.ask("/settings", timeout=30)
+    emulator.inject("answerCallbackQuery", server_error(503))
+    emulator.inject("editMessageText", slow(HANG))  # the read timeout, then the call again
+    await alice.tap(settings_message, "🌐 Language")
+    assert "Nederlands" in str((await alice.next_edit(timeout=60)).buttons)
+    assert len(alice.callback_answers) == 1
+
+
+async def test_a_refusal_is_not_retried(bot: AimTrackApplication, emulator: BotApiEmulator) -> None:
+    alice = emulator.user(ALICE, first_name="Alice")
+    emulator.inject("sendMessage", Fault(403, "Forbidden: bot was blocked by the user"))
+    assert ERROR in (await alice.ask("/help", timeout=30)).text
+    assert sent(emulator, "sendMessage") == 2, "the refused answer once, then the error message"
+
+
+async def test_a_screen_whose_message_is_gone_comes_as_a_new_message(
+    bot: AimTrackApplication, emulator: BotApiEmulator
+) -> None:
+    alice = emulator.user(ALICE, first_name="Alice")
+    settings_message = await alice.ask("/settings", timeout=30)
+    emulator.inject("editMessageText", Fault(400, "Bad Request: message to edit not found"))
+    await alice.tap(settings_message, "🌐 Language")
+    languages = await alice.next_message(timeout=30)
+    assert "Nederlands" in str(languages.buttons), "the next screen, as a new message"
+    await alice.tap(languages, "Nederlands")
+    assert (await alice.next_edit(timeout=30)).message_id == languages.message_id
 
 
 async def test_a_hanging_call_holds_up_only_its_own_chat(
@@ -66,8 +110,8 @@ async def test_a_hanging_call_holds_up_only_its_own_chat(
     await emulator.state.wait_for(lambda: emulator.state.in_flight > 0, 30)
     assert HELP in (await bob.ask("/help", timeout=30)).text
     assert alice.messages == [], "Bob was answered while Alice's answer hung"
-    # The bot gives up on the hanging call (its read timeout), tells Alice, and goes on.
-    assert ERROR in (await alice.next_message(timeout=60)).text
+    # The bot gives up on the hanging call (its read timeout), calls again, and goes on.
+    assert HELP in (await alice.next_message(timeout=60)).text
     assert HELP in (await alice.ask("/help", timeout=30)).text
 
 

@@ -1,8 +1,12 @@
-"""The Matrix transport: `serve_matrix` runs the bot for Matrix users (see bot/matrix/bridge.py)."""
+"""The Matrix transport: `serve_matrix` runs the bot for Matrix users (see bot/matrix/bridge.py);
+`serve_matrix_until_stopped` is `aimtrack run` without Telegram: SIGTERM or SIGINT stop it cleanly."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 import time
 from typing import TYPE_CHECKING
 
@@ -86,5 +90,38 @@ async def serve_matrix(settings: Settings, *, audience: Audience = EVERYONE) -> 
                     await application.stop()
         finally:
             await client.close()
+            logger.info("Stopped serving Matrix")
     finally:
         await emulator.stop()
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+async def serve_matrix_until_stopped(settings: Settings) -> None:
+    """Serve Matrix until SIGTERM or SIGINT (systemd's and docker's stop, Ctrl-C), then stop as the Telegram
+    mode does: the bridge's sync ends, the Application stops and shuts down (its jobs and coach calls
+    cancelled, its state written), the nio client closes, and this returns (the exit status is 0)."""
+    loop = asyncio.get_running_loop()
+    serving = asyncio.create_task(serve_matrix(settings), name="matrix")
+    stopped = asyncio.Event()
+
+    def stop(signum: int) -> None:
+        logger.info("Received %s; stopping", signal.Signals(signum).name)
+        stopped.set()
+        serving.cancel()
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        await serving
+    except asyncio.CancelledError:
+        if not stopped.is_set():
+            raise
+    finally:
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+        if not serving.done():
+            serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving

@@ -3,7 +3,8 @@
 A request puts the `ai_reflections` / `ai_weapon_insights` row to pending (only for the user's own session
 or weapon). An attempt claims the row, so that one bot process at a time works on it, asks the coach,
 and stores the result as succeeded. A failed attempt is counted in `attempts` and tried again after a
-growing delay (`RETRY_DELAYS_S`); after the last one the row is failed with the error. Scheduling the
+growing delay (`RETRY_DELAYS_S`); after the last one the row is failed with the error. An attempt cut
+short by the bot stopping is no attempt: the row stays pending, unclaimed, for the next start. Scheduling the
 attempts and telling the user is the chat's (`handlers.reflections`); the outcome says what to do.
 """
 
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import i18n
 from services.coach.coach import ShooterCoach
-from services.coach.types import Reflection, WeaponInsight
+from services.coach.types import CoachStopped, Reflection, WeaponInsight
 from services.preferences import format_day
 from services.unit_of_work import UnitOfWork
 from storage import coach as store
@@ -146,7 +147,11 @@ async def attempt(uow: UnitOfWork, coach: ShooterCoach, job: Job) -> Outcome | N
             )
         else:
             result = await coach.weapon_insight(job.user_id, target.target_id, target.language)
-    except Exception as error:  # any failure of the provider counts as a failed attempt
+    except CoachStopped:
+        logger.info("AI %s %s: left pending, the bot is stopping", job.kind, job.row_id)
+        await _release(uow, job)
+        return None
+    except Exception as error:  # any other failure of the provider counts as a failed attempt
         logger.warning("AI %s %s: attempt failed: %s", job.kind, job.row_id, error)
         return await _failed(
             uow, job, target, f"{type(error).__name__}: {error}", provider.name, provider.model
@@ -157,6 +162,13 @@ async def attempt(uow: UnitOfWork, coach: ShooterCoach, job: Job) -> Outcome | N
             return None
         store.mark_succeeded(fresh, result.columns(), result.provider, result.model)
     return Written(target.language, target.title, result)
+
+
+async def _release(uow: UnitOfWork, job: Job) -> None:
+    async with uow.transaction() as session:
+        fresh = await _row(session, job)
+        if fresh is not None:
+            store.release_claim(fresh)
 
 
 async def _failed(

@@ -12,6 +12,10 @@ class CoachUnavailable(Exception):
     """The provider could not answer (down, slow, refused, or an answer in the wrong shape)."""
 
 
+class CoachStopped(CoachUnavailable):
+    """The bot is stopping: the call was cancelled, or not made; nothing of it was stored."""
+
+
 @dataclass(frozen=True)
 class Reflection:
     summary: str
