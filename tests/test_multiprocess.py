@@ -19,6 +19,7 @@ from sqlalchemy import func, select, text
 
 from bot.emulator import BotApiEmulator
 from handlers.attendance import REMINDER_JOB
+from handlers.file_sweep import SWEEP_JOB
 from handlers.packing_recheck import RECHECK_JOB
 from services.preferences import local_now
 from storage.db import Database
@@ -165,8 +166,8 @@ async def test_two_webhook_processes_share_conversations_and_run_each_job_once(
     assert weapon.purchased_at == dt.date(2024, 3, 1) and weapon.notes == "Optics-ready"
 
     # Each job ran once: one claim row, one process ran it, the other found it done; one message each.
-    assert [run.name for run in runs] == sorted([RECHECK_JOB, REMINDER_JOB])
-    for name in (REMINDER_JOB, RECHECK_JOB):
+    assert [run.name for run in runs] == sorted([RECHECK_JOB, REMINDER_JOB, SWEEP_JOB])
+    for name in (REMINDER_JOB, RECHECK_JOB, SWEEP_JOB):
         ran = [log for log in logs if re.search(rf"Job {name} for \S+: running in this process", log)]
         skipped = [log for log in logs if re.search(rf"Job {name} for \S+: already run by another", log)]
         assert (len(ran), len(skipped)) == (1, 1), name
