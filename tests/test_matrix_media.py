@@ -2,7 +2,8 @@
 
 The cap is 1 MB here. A file over it is refused with the "too big" answer and nothing of it is stored;
 the bridge reads at most the cap and one chunk of it (counted where aiohttp hands the body over), so a
-file declared small but big, or of no declared size at all, never sits whole in memory.
+file declared small but big, or of no declared size at all, never sits whole in memory. A homeserver
+without authenticated media (before Matrix 1.11) is asked at its legacy endpoint.
 """
 
 from __future__ import annotations
@@ -30,14 +31,18 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 CAP = 2**20  # AIMTRACK_MAX_UPLOAD_MB=1
 BIG = 3 * 2**20
 ONE_CHUNK = 64 * 2**10  # bot/matrix/bridge.py's CHUNK_BYTES
+AUTHENTICATED = "/_matrix/client/v1/media/download/"
+LEGACY = "/_matrix/media/v3/download/"
 
 
 class Chunked:
     """A loopback proxy in front of Synapse that sends media downloads chunked, without Content-Length,
     as a homeserver streaming remote media may: the bridge cannot refuse them before reading."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, *, legacy_media: bool = False) -> None:
         self.upstream = upstream
+        self.legacy_media = legacy_media  # as a homeserver before Matrix 1.11: no authenticated media
+        self.refused: list[str] = []
         self.url = ""
         self.media_served = 0
         self._runner: web.AppRunner | None = None
@@ -63,10 +68,16 @@ class Chunked:
 
     async def _forward(self, request: web.Request) -> web.StreamResponse:
         assert self._session is not None
+        path_qs = request.rel_url.path_qs
+        if self.legacy_media:
+            if request.path.startswith(AUTHENTICATED):
+                self.refused.append(request.path)
+                return web.json_response({"errcode": "M_UNRECOGNIZED"}, status=404)
+            path_qs = path_qs.replace(LEGACY, AUTHENTICATED, 1)  # Synapse serves new media there only
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
         async with self._session.request(
             request.method,
-            self.upstream + request.rel_url.path_qs,
+            self.upstream + path_qs,
             headers=headers,
             data=await request.read(),
         ) as upstream:
@@ -205,6 +216,26 @@ async def test_a_streamed_file_is_given_up_past_the_cap_and_one_under_it_works(
             [row] = (await session.scalars(select(Attachment))).all()
         assert (row.size, row.mime) == (len(photo), "image/jpeg")
         assert read_bytes[-1] == len(photo)
+    finally:
+        await bot.stop()
+        await alice.close()
+        await proxy.stop()
+
+
+async def test_a_homeserver_without_authenticated_media_serves_it_from_the_legacy_endpoint(
+    synapse: Synapse, tmp_path: Path, database_url: str, db: Database, read_bytes: list[int]
+) -> None:
+    proxy = Chunked(synapse.url, legacy_media=True)
+    await proxy.start()
+    bot, alice = await serving(synapse, tmp_path, database_url, proxy.url)
+    try:
+        await started(alice, bot, db)
+        pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+        url = await alice.upload(pdf, "licence.pdf", "application/pdf")
+        await alice.send({"msgtype": "m.file", "body": "licence.pdf", "url": url})
+        assert "Where does this file belong?" in (await alice.said(bot.user_id, "belong"))["body"]
+        assert len(proxy.refused) == 1 and proxy.media_served == 1
+        assert read_bytes == [len(pdf)]
     finally:
         await bot.stop()
         await alice.close()
