@@ -7,7 +7,9 @@ to know of a button is in the Bot API message, by the conventions of handlers/ke
 
 
 - a Matrix message becomes that user's message (`!log` and `/log` are both the command), a photo or file
-  their photo or document, a location their location;
+  their photo or document, a location their location; a file is downloaded in chunks against
+  AIMTRACK_MAX_UPLOAD_MB, refused by its declared size before it is read and otherwise as soon as what was
+  read passes the cap;
 - a number (`3`, `3d`, `3r`), an option's text, or a reaction with a keycap emoji becomes the tap on the
   button it names (`bot/matrix/choices.py`) in the newest menu; a number with a letter that it does not
   name taps the chat's newest checklist (the packing list) instead;
@@ -34,6 +36,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlparse
+
+import aiohttp
 
 from bot.emulator import MessageView
 from bot.matrix.choices import KEYCAPS, Menu, menu
@@ -56,6 +61,17 @@ RETRY_S = (1, 2, 5, 10, 30)  # waits after failed syncs, the last one repeated
 _LETTERED_KEY = re.compile(r"\s*\d{1,3}\s*[a-z]\s*", re.IGNORECASE)  # `3d`: a checklist row's button
 _LINK = re.compile(r"[!/]link(?:\s+(.*))?", re.IGNORECASE | re.DOTALL)
 _GEO = re.compile(r"geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")
+# Where a homeserver serves media: the authenticated endpoint (Matrix 1.11), then the legacy one.
+MEDIA_DOWNLOAD_PATHS = ("/_matrix/client/v1/media/download", "/_matrix/media/v3/download")
+CHUNK_BYTES = 64 * 1024  # a download is read this much at a time, and given up past the cap
+DOWNLOAD_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class TooBig:
+    """A download given up because the file passes the cap; its size in bytes when it was declared."""
+
+    size: int | None
 
 
 @dataclass
@@ -296,26 +312,75 @@ class MatrixBridge:
         return self.emulator.user(user_id, first_name=name or "Matrix", language_code=None)
 
     async def _download(self, room_id: str, user: EmulatedUser, content: dict[str, Any]) -> bytes | None:
-        limit_mb = f"{self.max_upload_bytes / 2**20:g}"
+        """The event's file, or None once the user has been told why not. A file over the cap is refused by
+        its declared size (the event's `info.size`, the response's Content-Length) before a byte is read,
+        and otherwise as soon as what was read passes the cap: at most the cap and one chunk are held."""
+        limit = self.max_upload_bytes
         size = (content.get("info") or {}).get("size")
-        if isinstance(size, int) and size > self.max_upload_bytes:
+        if isinstance(size, int) and size > limit:
+            await self._too_big(room_id, user, size)
+            return None
+        try:
+            fetched = await self._fetch(str(content.get("url", "")), limit)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            logger.warning("A Matrix file could not be downloaded (%s)", type(error).__name__)
+            fetched = None
+        if fetched is None:
+            await self._notice(room_id, await self._text(user.id, "matrix.download_failed"))
+            return None
+        if isinstance(fetched, TooBig):
+            await self._too_big(room_id, user, fetched.size)
+            return None
+        return fetched
+
+    async def _fetch(self, mxc: str, limit: int) -> bytes | TooBig | None:
+        """The media's bytes read in chunks, TooBig once they (or the declared length) pass `limit`, or
+        None when the homeserver does not serve it. The authenticated endpoint first, the legacy one if
+        the homeserver does not know it; the connection is closed when the download is given up."""
+        url = urlparse(mxc)
+        server, media_id = url.netloc, url.path.strip("/")
+        if url.scheme != "mxc" or not server or not media_id or "/" in media_id:
+            return None
+        where = f"{quote(server, safe='')}/{quote(media_id, safe='')}"
+        headers = {"Authorization": f"Bearer {self.client.access_token}"}
+        for base in MEDIA_DOWNLOAD_PATHS:
+            response = await self.client.send(
+                "GET", f"{base}/{where}?allow_remote=true", headers=headers, timeout=DOWNLOAD_TIMEOUT_S
+            )
+            try:
+                if response.status in (404, 405) and base != MEDIA_DOWNLOAD_PATHS[-1]:
+                    continue  # a homeserver without authenticated media (before Matrix 1.11)
+                if response.status != 200:
+                    logger.warning("The homeserver refused a media download (HTTP %s)", response.status)
+                    return None
+                declared = response.content_length
+                if declared is not None and declared > limit:
+                    return TooBig(declared)
+                chunks: list[bytes] = []
+                read = 0
+                async for chunk in response.content.iter_chunked(CHUNK_BYTES):
+                    read += len(chunk)
+                    if read > limit:
+                        return TooBig(None)
+                    chunks.append(chunk)
+                return b"".join(chunks)
+            finally:
+                if response.content.at_eof():
+                    response.release()  # read to its end: the connection serves the next request
+                else:
+                    response.close()  # given up: the rest of the body is never read
+        return None
+
+    async def _too_big(self, room_id: str, user: EmulatedUser, size: int | None) -> None:
+        """Tell the user the file passes the cap: its size when it was declared, else that it is bigger."""
+        limit_mb = f"{self.max_upload_bytes / 2**20:g}"
+        if size is None:
+            text = await self._text(user.id, "matrix.too_big_read", limit_mb=limit_mb)
+        else:
             text = await self._text(
                 user.id, "matrix.too_big", size_mb=f"{size / 2**20:.1f}", limit_mb=limit_mb
             )
-            await self._notice(room_id, text)
-            return None
-        response = await self.client.download(mxc=str(content.get("url", "")))
-        body = getattr(response, "body", None)
-        if not isinstance(body, bytes):
-            await self._notice(room_id, await self._text(user.id, "matrix.download_failed"))
-            return None
-        if len(body) > self.max_upload_bytes:
-            text = await self._text(
-                user.id, "matrix.too_big", size_mb=f"{len(body) / 2**20:.1f}", limit_mb=limit_mb
-            )
-            await self._notice(room_id, text)
-            return None
-        return body
+        await self._notice(room_id, text)
 
     # --- what the bot sends ------------------------------------------------------------------------
 
