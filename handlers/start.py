@@ -27,6 +27,7 @@ from handlers.weapons import AddWeapon, OpenRegister
 class ShowHelp(cb.Payload, template="menu:help"):
     pass
 
+
 # The command menu and /help, in this order; each has a `commands.<name>` text in the catalogs.
 COMMANDS: list[str] = [
     "start",
