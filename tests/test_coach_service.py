@@ -256,3 +256,33 @@ async def test_an_attempt_writes_the_reflection_once(db: Database) -> None:
     assert isinstance(written, reflections.Written) and written.title == "2 Mar 2026"
     assert not await reflections.reflection_pending(uow, ALICE, ids["s5"])
     assert await reflections.attempt(uow, coach, job) is None, "nothing left to do"
+
+
+async def test_a_result_equal_to_the_average_is_level_with_it_not_above(db: Database) -> None:
+    """471 from 50 shots twice: the second is 9.42 against an average of 9.42, in English and Dutch."""
+    async with db.session() as session:
+        session.add(User(id=BOB, display_name="Bob"))
+        await session.flush()
+        glock = Weapon(user_id=BOB, name="Glock 17", type="pistol", caliber="9mm")
+        session.add(glock)
+        await session.flush()
+        for day in (dt.date(2026, 3, 1), dt.date(2026, 3, 8)):
+            run = ShootingSession(user_id=BOB, date=day, club="SV De Roos")
+            run.entries = [
+                SessionWeaponEntry(
+                    weapon_id=glock.id, distance_m=25, shot_count=50, score=471, ammo_caliber="9mm"
+                )
+            ]
+            session.add(run)
+        await session.flush()
+        second = run.id
+    coach = ShooterCoach(OfflineProvider(), db)
+    english, dutch = await coach.reflect(BOB, second, "en"), await coach.reflect(BOB, second, "nl")
+
+    level = "Glock 17 at 25 m: 9.42 per shot, level with your average there (1 earlier entries)."
+    assert level in english.went_well
+    assert not any("above" in line for line in [*english.went_well, *english.needs_improvement])
+    assert "Glock 17 op 25 m: 9,42 per schot, gelijk aan je gemiddelde daar (1 eerdere onderdelen)." in (
+        dutch.went_well
+    )
+    assert not any("entries" in line for line in [*dutch.went_well, *dutch.needs_improvement])

@@ -90,8 +90,9 @@ class OfflineProvider:
                 best = best or (0.0, entry, value)
                 continue
             average = per_shot(earlier) or 0.0
+            level = say.number(value) == say.number(average)  # equal as shown: neither above nor below
             line = say(
-                "above" if value >= average else "below",
+                "level" if level else "above" if value > average else "below",
                 average=say.number(average),
                 earlier=len(earlier),
                 **common,

@@ -20,6 +20,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "kept_going": "You kept training: {sessions} sessions in the last 12 months.",
         "below": "{weapon} at {distance} m: {per_shot} per shot, below your average of {average} there"
         " ({earlier} earlier entries).",
+        "level": "{weapon} at {distance} m: {per_shot} per shot, level with your average there"
+        " ({earlier} earlier entries).",
         "recurring": "“{word}” comes back in {count} of your notes.",
         "no_weak_spot": "Nothing stands out against your earlier results.",
         "focus_below": "Next time, work on {weapon} at {distance} m: get back to your average of {average}"
@@ -62,12 +64,14 @@ PHRASES: dict[str, dict[str, str]] = {
         "summary": "{day}{club}: {rounds} schoten met {weapons}. {entries}.",
         "at_club": " bij {club}",
         "above": "{weapon} op {distance} m: {per_shot} per schot, boven je gemiddelde van {average} daar"
-        " ({earlier} eerdere entries).",
+        " ({earlier} eerdere onderdelen).",
         "baseline": "{weapon} op {distance} m: {per_shot} per schot is je eerste score daar, een"
         " nulmeting om op te verbeteren.",
         "kept_going": "Je bleef trainen: {sessions} sessies in de afgelopen 12 maanden.",
         "below": "{weapon} op {distance} m: {per_shot} per schot, onder je gemiddelde van {average} daar"
-        " ({earlier} eerdere entries).",
+        " ({earlier} eerdere onderdelen).",
+        "level": "{weapon} op {distance} m: {per_shot} per schot, gelijk aan je gemiddelde daar"
+        " ({earlier} eerdere onderdelen).",
         "recurring": "“{word}” komt terug in {count} van je notities.",
         "no_weak_spot": "Niets valt op ten opzichte van je eerdere resultaten.",
         "focus_below": "Werk volgende keer aan {weapon} op {distance} m: terug naar je gemiddelde van"
@@ -75,9 +79,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "focus_word": "Let volgende keer op “{word}”: het staat in {count} van je notities.",
         "focus_hold": "Herhaal volgende keer {weapon} op {distance} m en probeer {per_shot} per schot vast"
         " te houden.",
-        "focus_score": "Noteer bij elke entry een score, zodat je vooruitgang meetbaar wordt.",
+        "focus_score": "Noteer bij elk onderdeel een score, zodat je vooruitgang meetbaar wordt.",
         "trend": "{distance} m: {first} → {last} per schot (eerste {window} vs laatste {window} van"
-        " {scored} entries met score, gemiddeld {average}).",
+        " {scored} onderdelen met score, gemiddeld {average}).",
         "usage": "{sessions} sessies, {rounds} schoten, laatst gebruikt op {day}.",
         "months": "Schoten per maand: {months}.",
         "best_worst": "Beste sessie: {best} ({best_score} per schot); zwakste: {worst} ({worst_score}"
@@ -99,9 +103,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "scope_distance": "op {distance} m",
         "scope_year": "in {year}",
         "answer_totals": "{scope}: {sessions} sessies, {rounds} schoten.",
-        "answer_average": "Gemiddeld {per_shot} per schot over {scored} entries met score.",
+        "answer_average": "Gemiddeld {per_shot} per schot over {scored} onderdelen met score.",
         "answer_last": "Laatste sessie: {day}.",
-        "answer_none": "Ik vond geen gelogde entries voor: {scope}.",
+        "answer_none": "Ik vond geen gelogde onderdelen voor: {scope}.",
         "answer_empty": "Je hebt nog geen sessies gelogd, dus ik heb nog niets om op te bouwen. Log er een"
         " met /log en vraag me dan naar je scores, wapens of afstanden.",
         "answer_session": "Over je sessie van {day}: {summary}",
