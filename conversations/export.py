@@ -17,7 +17,14 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from conversations.common import conversation
 from core import i18n
@@ -326,14 +333,19 @@ async def send_export(
         await chat.send_document(content, filename=file_name(first, last, kind), caption=caption)
 
 
+def _starts() -> list[BaseHandler[Any, Any, Any]]:
+    return [
+        CommandHandler("export", start),
+        CallbackQueryHandler(start, pattern=cb.matches(StartExport)),
+    ]
+
+
 def build() -> ConversationHandler:
+    """/export or the menu's Export button start it, and start it over in the middle of it."""
     text = filters.TEXT & ~filters.COMMAND
     return conversation(
         "export",
-        entry_points=[
-            CommandHandler("export", start),
-            CallbackQueryHandler(start, pattern=cb.matches(StartExport)),
-        ],
+        entry_points=_starts(),
         states={
             PERIOD: [CallbackQueryHandler(choose_period, pattern=cb.matches(ChoosePeriod))],
             FIRST_DAY: [MessageHandler(text, receive_first)],
@@ -341,5 +353,6 @@ def build() -> ConversationHandler:
             WEAPONS: [CallbackQueryHandler(toggle_weapon, pattern=cb.matches(ToggleWeapon, WeaponsChosen))],
             FORMAT: [CallbackQueryHandler(choose_format, pattern=cb.matches(ChooseFormat))],
         },
+        fallbacks=_starts(),
         drafts=(DRAFT,),
     )

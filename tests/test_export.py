@@ -310,3 +310,26 @@ async def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralise
     assert cells["score"] == "441"
     assert cells["grouping_note"] == "a - in the middle is fine"
     assert cells["date"] == "2026-03-10" and cells["shot_count"] == "50"
+
+
+@pytest.mark.parametrize(
+    ("language", "question"), [("en", "Which period?"), ("nl", "Welke periode?")], ids=["en", "nl"]
+)
+async def test_export_typed_in_the_middle_of_an_export_starts_it_over(
+    bot: AimTrackApplication, emulator: BotApiEmulator, db: Database, language: str, question: str
+) -> None:
+    """Not "I didn't catch that": the period question again, and what was chosen before is forgotten."""
+    await seed(db, ALICE)
+    alice = emulator.user(ALICE, first_name="Alice", language_code=language)
+    periods = await alice.ask("/export")
+    await alice.tap(periods, labels(periods)[1])  # this year
+    weapons = await alice.next_edit()
+    await alice.tap(weapons, labels(weapons)[1])  # one weapon unticked
+    await alice.next_edit()
+
+    again = await alice.ask("/export")
+    assert question in again.text
+    assert labels(again) == labels(periods)
+    await alice.tap(again, labels(again)[1])
+    fresh = await alice.next_edit()
+    assert labels(fresh) == labels(weapons), "every weapon selected again, as at the start"
