@@ -151,6 +151,8 @@ class ExpectRain(cb.Payload, template="jf:rain:{answer}"):
 class OldCalendarLabel(cb.Payload, template="jf:x"):
     """A label cell of a calendar sent before those carried `cb.LABEL_ONLY`: answered with nothing."""
 
+    label = True
+
 
 Callback = Callable[[Update, BotContext], Awaitable[Any]]
 

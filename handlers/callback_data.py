@@ -33,6 +33,7 @@ class Payload:
     """A button's typed callback data; subclasses are frozen dataclasses with `template=` in their bases."""
 
     template: ClassVar[str]
+    label: ClassVar[bool] = False  # True: a label-only button of an older layout, answered with nothing
     _regex: ClassVar[re.Pattern[str] | None] = None
     _types: ClassVar[dict[str, Any]]
 
@@ -91,6 +92,13 @@ def decode(data: str | None) -> Payload | None:
         if (payload := kind.parse(data)) is not None:
             return payload
     return None
+
+
+def is_label(data: object) -> bool:
+    """Whether a tap on `data` is a tap on a label: `LABEL_ONLY`, or an older layout's label button."""
+    if data == LABEL_ONLY:
+        return True
+    return isinstance(data, str) and (payload := decode(data)) is not None and payload.label
 
 
 def matches(*kinds: type[Payload]) -> Callable[[object], bool]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers.callback_data import LABEL_ONLY
+from handlers import callback_data as cb
 from handlers.context import BotContext
 
 
@@ -31,7 +31,7 @@ async def unknown_message(update: Update, context: BotContext) -> None:
 
 HANDLERS = [
     CommandHandler("cancel", nothing_to_cancel),
-    CallbackQueryHandler(label_only, pattern=f"^{LABEL_ONLY}$"),
+    CallbackQueryHandler(label_only, pattern=cb.is_label),
     CallbackQueryHandler(stale_button),
     MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, unknown_message),
 ]

@@ -77,6 +77,8 @@ class Regenerate(cb.Payload, template="pk:regen:{journey_id}"):
 class OldLabel(cb.Payload, template="pk:h"):
     """A header or page number on a list sent before those carried `cb.LABEL_ONLY`: answered with nothing."""
 
+    label = True
+
 
 def regen_callback(journey_id: int) -> str:
     return Regenerate(journey_id).encode()

@@ -222,3 +222,22 @@ async def test_the_token_never_reaches_the_logs(
     await alice.ask("/start")
     assert caplog.records, "something was logged"
     assert emulator.token not in caplog.text
+
+
+async def test_a_label_button_of_an_older_layout_is_answered_with_nothing(
+    bot: AimTrackApplication, emulator: BotApiEmulator
+) -> None:
+    """A calendar's label cell (`jf:x`) or a list's heading (`pk:h`) from before their layout changed, tapped
+    outside any flow: the spinner stops, no "no longer valid", no message; a forged one still is stale."""
+    alice = emulator.user(ALICE, first_name="Alice")
+    menu = await alice.ask("/start")
+    for data in ("jf:x", "pk:h", "_", "jf:y"):
+        await alice.tap(menu, "x", data=data)
+    await emulator.settle()
+    assert [answer.get("text") for answer in alice.callback_answers] == [
+        None,
+        None,
+        None,
+        "That button is no longer valid.",
+    ]
+    assert [message.message_id for message in alice.messages] == [menu.message_id]
