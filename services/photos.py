@@ -159,14 +159,6 @@ async def discard_files(uow: UnitOfWork, data_dir: Path, user_id: int, dropped: 
     return await forget_files(uow, data_dir, paths_in(dropped), user_id=user_id, held=held)
 
 
-async def _session_files(session: AsyncSession, user_id: int, row: ShootingSession) -> list[Attachment]:
-    """The files of a session and of each of its entries."""
-    files = await attachments.list_attachments(session, user_id, AttachableType.SESSION, row.id)
-    for entry in row.entries:
-        files += await attachments.list_attachments(session, user_id, AttachableType.ENTRY, entry.id)
-    return files
-
-
 async def weapon_files(uow: UnitOfWork, user_id: int, weapon_id: int) -> tuple[StoredAttachment, ...] | None:
     """The files of one of the user's weapons; None when the weapon is not the user's."""
     async with uow.transaction() as session:
@@ -184,7 +176,9 @@ async def session_files(
         row = await shooting_sessions.get_session(session, user_id, session_id)
         if row is None:
             return None
-        return tuple(_stored(file) for file in await _session_files(session, user_id, row))
+        return tuple(
+            _stored(file) for file in await attachments.list_session_attachments(session, user_id, row)
+        )
 
 
 @dataclass(frozen=True)
@@ -206,7 +200,7 @@ async def session_sheet(
         row = await shooting_sessions.get_session(session, user_id, session_id)
         if row is None:
             return None
-        files = [_stored(file) for file in await _session_files(session, user_id, row)]
+        files = [_stored(file) for file in await attachments.list_session_attachments(session, user_id, row)]
         sheet = SessionSheet(row.id, row.date, draft_from_session(row, len(files)), ())
     images = []
     for file in files:

@@ -52,7 +52,8 @@ class SessionsPage:
 
 @dataclass(frozen=True)
 class SessionCard:
-    """A saved session as a draft (to show or edit), with the number of files attached to it."""
+    """A saved session as a draft (to show or edit), with the number of files attached to it or to any of
+    its entries."""
 
     id: int
     date: dt.date
@@ -85,13 +86,14 @@ async def sessions_page(uow: UnitOfWork, user_id: int, page: int) -> SessionsPag
 
 
 async def open_session(uow: UnitOfWork, user_id: int, session_id: int) -> SessionCard | None:
-    """One of the user's sessions with its entries, and how many files are attached to the session."""
+    """One of the user's sessions with its entries, and how many files it has: its own and its entries',
+    the same files its Photos button sends and its PDF counts."""
     async with uow.transaction() as session:
         row = await shooting_sessions.get_session(session, user_id, session_id)
         if row is None:
             return None
-        files = await attachments.list_attachments(session, user_id, AttachableType.SESSION, session_id)
-        return SessionCard(row.id, row.date, len(files), draft_from_session(row, len(files)))
+        files = len(await attachments.list_session_attachments(session, user_id, row))
+        return SessionCard(row.id, row.date, files, draft_from_session(row, files))
 
 
 async def delete_session(uow: UnitOfWork, user_id: int, session_id: int, *, data_dir: Path) -> dt.date | None:
@@ -112,12 +114,7 @@ async def delete_session(uow: UnitOfWork, user_id: int, session_id: int, *, data
 
 async def _file_paths(session: AsyncSession, user_id: int, row: ShootingSession) -> set[str]:
     """The paths of the files attached to a session and to each of its entries."""
-    owners = [(AttachableType.SESSION, row.id), *((AttachableType.ENTRY, entry.id) for entry in row.entries)]
-    return {
-        file.path
-        for kind, owner_id in owners
-        for file in await attachments.list_attachments(session, user_id, kind, owner_id)
-    }
+    return {file.path for file in await attachments.list_session_attachments(session, user_id, row)}
 
 
 async def save_draft(

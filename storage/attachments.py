@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import and_, delete, not_, select
+from sqlalchemy import and_, delete, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AttachableType, Attachment, PersistedData
+from storage.models import AttachableType, Attachment, PersistedData, ShootingSession
 
 ATTACHMENTS_FOLDER = "attachments"  # stored files live under this folder of the data dir
 
@@ -57,6 +57,25 @@ async def list_attachments(
             Attachment.attachable_id == attachable_id,
         )
         .order_by(Attachment.id)
+    )
+    return list(result)
+
+
+async def list_session_attachments(
+    session: AsyncSession, user_id: int, row: ShootingSession
+) -> list[Attachment]:
+    """Every file of a session: those attached to the session itself and those attached to any of its
+    entries, in the order they were attached. The one list the card counts, Photos sends and the PDF
+    counts, so they show the same number."""
+    entry_ids = [entry.id for entry in row.entries]
+    owners = and_(Attachment.attachable_type == AttachableType.SESSION, Attachment.attachable_id == row.id)
+    if entry_ids:
+        owners = or_(
+            owners,
+            and_(Attachment.attachable_type == AttachableType.ENTRY, Attachment.attachable_id.in_(entry_ids)),
+        )
+    result = await session.scalars(
+        select(Attachment).where(Attachment.user_id == user_id, owners).order_by(Attachment.id)
     )
     return list(result)
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 from pathlib import Path
 
+import pytest
+from PIL import Image
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.app import AimTrackApplication
@@ -400,3 +404,140 @@ async def test_new_session_hands_the_files_to_log(
     await alice.next_message()  # the first question of /log
     await emulator.settle()
     assert not (await user_data(db, ALICE)).get("pending_files"), "the /log draft took them"
+
+
+def image(colour: str) -> bytes:
+    """A real JPEG (the session PDF draws it), one per colour so none is a duplicate of another."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), colour).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+TEXTS = {
+    "en": {
+        "latest": "🎯 Latest session (21-11, SV De Roos)",
+        "pick_entry": "📋 A session entry…",
+        "entry": "21-11 · CZ Shadow 2 · 25 m",
+        "new": "➕ New session",
+        "attachments": "📎 Attachments: {count}",
+        "pdf_attachments": "Attachments: {count}",
+        "photos": "📷 Photos ({count})",
+        "pdf": "📄 PDF",
+        "quick": "log 25m glock 50 shots 471",
+        "waiting": "📎 1 file(s) you sent will be attached.",
+        "save": "💾 Save",
+        "saved": "✅ Saved, with the 1 file(s) you sent attached.",
+        "log_started": "file(s) you sent will be attached",
+    },
+    "nl": {
+        "latest": "🎯 Laatste sessie (21-11, SV De Roos)",
+        "pick_entry": "📋 Een onderdeel van een sessie…",
+        "entry": "21-11 · CZ Shadow 2 · 25 m",
+        "new": "➕ Nieuwe sessie",
+        "attachments": "📎 Bijlagen: {count}",
+        "pdf_attachments": "Bijlagen: {count}",
+        "photos": "📷 Foto's ({count})",
+        "pdf": "📄 PDF",
+        "quick": "log 25m glock 50 schoten 471",
+        "waiting": "📎 1 bestand(en) die je stuurde komen erbij.",
+        "save": "💾 Opslaan",
+        "saved": "✅ Opgeslagen, met de 1 bestand(en) die je stuurde als bijlage.",
+        "log_started": "die je stuurde komen erbij",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+async def test_a_sessions_card_photos_and_pdf_count_its_entries_photos_too(
+    bot: AimTrackApplication, emulator: BotApiEmulator, db: Database, language: str
+) -> None:
+    texts = TEXTS[language]
+    ids = await seed(db, ALICE)
+    alice = emulator.user(ALICE, first_name="Alice", language_code=language)
+    first, second = image("red"), image("blue")
+    await alice.send_photo(first)
+    await alice.tap(await alice.next_message(), texts["latest"])
+    await alice.next_edit()
+    await alice.send_photo(second)
+    await alice.tap(await alice.next_message(), texts["pick_entry"])
+    await alice.tap(await alice.next_edit(), texts["entry"])
+    await alice.next_edit()
+    rows = await attachments(db)
+    assert [(row.attachable_type, row.attachable_id) for row in rows] == [
+        (AttachableType.SESSION, ids["latest"]),
+        (AttachableType.ENTRY, ids["entry_cz_25"]),
+    ]
+
+    await alice.tap(await alice.ask("/sessions"), "x", data=f"ss:card:{ids['latest']}")
+    card = await alice.next_edit()
+    assert texts["attachments"].format(count=2) in card.text
+    assert texts["attachments"].format(count=1) not in card.text
+    assert texts["photos"].format(count=2) in labels(card)
+    await alice.tap(card, texts["photos"].format(count=2))
+    shown = [await alice.next_message(), await alice.next_message()]
+    assert [message.photo is not None for message in shown] == [True, True]
+    assert [len(params["media"]) for params in calls(emulator, "sendMediaGroup")] == [2]
+
+    await alice.tap(card, texts["pdf"])
+    document = (await alice.next_message()).document
+    text = PdfReader(io.BytesIO(document.data)).pages[0].extract_text()
+    assert texts["pdf_attachments"].format(count=2) in text
+    assert len(PdfReader(io.BytesIO(document.data)).pages[0].images) == 2
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+async def test_a_photo_kept_for_a_new_session_goes_with_a_quick_log(
+    bot: AimTrackApplication, emulator: BotApiEmulator, db: Database, language: str
+) -> None:
+    texts = TEXTS[language]
+    await seed(db, ALICE)
+    alice = emulator.user(ALICE, first_name="Alice", language_code=language)
+    photo = image("green")
+    await alice.send_photo(photo)
+    await alice.tap(await alice.next_message(), texts["new"])
+    await alice.next_edit()  # "tap below to log it; it is attached when you save"
+
+    confirmation = await alice.ask(texts["quick"])
+    assert texts["waiting"] in confirmation.text
+    await alice.tap(confirmation, texts["save"])
+    saved = await alice.next_edit()
+    assert texts["saved"] in saved.text
+    assert texts["attachments"].format(count=1) in saved.text
+    await alice.next_message()  # the AI reflection of the new session
+
+    async with db.session() as session:
+        newest = await session.scalar(select(ShootingSession).order_by(ShootingSession.id.desc()))
+    assert newest is not None and newest.date not in (dt.date(2026, 11, 21), dt.date(2026, 11, 14))
+    [row] = await attachments(db)
+    assert (row.user_id, row.attachable_type, row.attachable_id) == (ALICE, AttachableType.SESSION, newest.id)
+    assert row.sha256 == hashlib.sha256(photo).hexdigest()
+    await emulator.settle()
+    data = await user_data(db, ALICE)
+    assert not data.get("pending_files") and not data.get("pending_question"), "nothing lingers"
+
+    await alice.tap(await alice.ask("/sessions"), "x", data=f"ss:card:{newest.id}")
+    card = await alice.next_edit()
+    assert texts["attachments"].format(count=1) in card.text
+    assert texts["photos"].format(count=1) in labels(card)
+    started = await alice.ask("/log")
+    assert texts["log_started"] not in started.text, "the photo does not ride along to the next /log"
+    assert len(await attachments(db)) == 1
+
+
+async def test_cancelling_a_quick_log_leaves_the_photo_waiting(
+    bot: AimTrackApplication, emulator: BotApiEmulator, db: Database
+) -> None:
+    await seed(db, ALICE)
+    alice = emulator.user(ALICE, first_name="Alice")
+    await alice.send_photo(image("yellow"))
+    await alice.tap(await alice.next_message(), "➕ New session")
+    await alice.next_edit()
+    confirmation = await alice.ask("log 25m glock 50 shots 471")
+    await alice.tap(confirmation, "✖️ Cancel")
+    cancelled = await alice.next_edit()
+    assert "nothing was saved" in cancelled.text and "Attachments" not in cancelled.text
+    await emulator.settle()
+    assert await attachments(db) == []
+    assert len((await user_data(db, ALICE))["pending_files"]) == 1, "still waiting for a place"
+    started = await alice.ask("/log")
+    assert "📎 1 file(s) you sent will be attached." in started.text

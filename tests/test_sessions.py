@@ -127,12 +127,13 @@ async def test_a_card_and_deleting_with_confirmation(
     listing = await alice.ask("/sessions")
     card = await tap_edit(alice, listing, "23 Mar 2026 · Club 12")
     assert "Session of 23 Mar 2026" in card.text and "Club 12" in card.text
-    assert "Glock 1001 · 25 m · 20 shots · 9mm" in card.text and "Attachments: 1" in card.text
-    assert labels(card) == ["✏️ Edit", "🗑 Delete", "📷 Photos (1)", "📄 PDF", "🤖 AI reflection", "« Sessions"]
-    assert data_of(card, "📷 Photos (1)") == f"ph:s:{newest}"
+    assert "Glock 1001 · 25 m · 20 shots · 9mm" in card.text
+    assert "📎 Attachments: 2" in card.text, "the session's file and its entry's"
+    assert labels(card) == ["✏️ Edit", "🗑 Delete", "📷 Photos (2)", "📄 PDF", "🤖 AI reflection", "« Sessions"]
+    assert data_of(card, "📷 Photos (2)") == f"ph:s:{newest}"
 
     question = await tap_edit(alice, card, "🗑 Delete")
-    assert "Delete the session of 23 Mar 2026, with its 1 entries and 1 attachment(s)?" in question.text
+    assert "Delete the session of 23 Mar 2026, with its 1 entries and 2 attachment(s)?" in question.text
     card_again = await tap_edit(alice, question, "No, keep it")
     assert "Session of 23 Mar 2026" in card_again.text
     assert await count(db, ShootingSession) == 12
