@@ -6,6 +6,10 @@ options to offer. `answer_text` / `answer_choice` check an answer, store it in t
 `Outcome`: the next step, or an action (save, cancel) for the caller. Facts are what the questions need
 from the database and the user's language (their weapons, recent clubs, today's date, …).
 
+Editing a saved session uses the same steps: a question whose field has a stored value shows it and offers
+Keep instead of Skip, so nothing the user leaves alone is erased; an entry picked or added in the edit menu
+goes back to that menu after its last step, any other field back to the summary.
+
 The quick log (`log 25m glock 50 shots 471`) is parsed here too, by `parse_quick_log`.
 """
 
@@ -45,6 +49,8 @@ MAX_SHOWN_TEXT = 200  # longer notes are cut in summaries (they are stored in fu
 DISTANCES = (10, 25, 50, 100)
 SHOT_COUNTS = (5, 10, 20, 30, 40, 50, 60, 100)
 SKIP = "-"
+KEEP = "keep"  # when editing: leave the stored value as it is
+KEEP_KEY = "weapons.form.keep"  # "Keep as it is", the text the weapon form's Keep button shows
 
 
 class Step(enum.StrEnum):
@@ -318,6 +324,7 @@ class Prompt:
     options: tuple[Option, ...] = ()
     columns: int = 2
     summary: tuple[tuple[str, dict[str, Any]], ...] = ()  # lines shown above the question
+    current: tuple[str, dict[str, Any]] | None = None  # when editing: the stored value, shown below it
 
 
 @dataclass(frozen=True)
@@ -362,7 +369,47 @@ def _skip(step: Step) -> tuple[Option, ...]:
 
 
 def prompt(step: Step, draft: SessionDraft, facts: Facts) -> Prompt:
-    """The question to ask at `step`: its text key and values, and the options to offer."""
+    """The question to ask at `step`: its text key and values, and the options to offer.
+
+    When a field picked in the edit menu has a stored value, the question shows it and offers Keep in
+    place of Skip (so an answer left alone is never erased)."""
+    question = _prompt(step, draft, facts)
+    value = stored_value(step, draft) if draft.editing else None
+    if value is None:
+        return question
+    options = tuple(option for option in question.options if option.value != SKIP)
+    return dataclasses.replace(
+        question,
+        options=(*options, Option(KEEP, key=KEEP_KEY)),
+        current=("log.current", {"value": value}),
+    )
+
+
+def stored_value(step: Step, draft: SessionDraft) -> object:
+    """What the draft holds for `step`'s question, as a value to show (None: nothing stored)."""
+    if step in ENTRY_STEPS:
+        if draft.current is None or not 0 <= draft.current < len(draft.entries):
+            return None
+        entry = draft.entry
+        if step is Step.WEAPON:
+            return f"{entry.weapon_name} ({entry.weapon_caliber})" if entry.weapon_id is not None else None
+        if step is Step.DISTANCE:
+            return Label("log.metres", {"distance": entry.distance_m}) if entry.distance_m else None
+        if step is Step.CALIBER:
+            return entry.ammo_caliber
+        return getattr(entry, _ENTRY_FIELDS[step])
+    if step is Step.DATE:
+        return dt.date.fromisoformat(draft.date) if draft.date else None
+    if step in (Step.START, Step.END):
+        return _time_or_none(getattr(draft, _FIELDS[step]))
+    if step is Step.COMPETITION:
+        return Label(f"log.competition_{draft.competition}")
+    if step in _FIELDS:
+        return getattr(draft, _FIELDS[step])
+    return None
+
+
+def _prompt(step: Step, draft: SessionDraft, facts: Facts) -> Prompt:
     options: tuple[Option, ...]
     if step is Step.DATE:
         options = (
@@ -465,6 +512,9 @@ def after(step: Step, draft: SessionDraft) -> Step:
     if step in ENTRY_STEPS and step is not Step.GROUPING:
         return ENTRY_STEPS[ENTRY_STEPS.index(step) + 1]
     if step is Step.GROUPING:
+        if draft.editing:  # an entry picked (or added) in the edit menu: back to that menu
+            draft.editing, draft.current = False, None
+            return Step.EDIT
         return Step.MORE
     if step is Step.START:
         return Step.END
@@ -483,6 +533,8 @@ def answer_choice(step: Step, draft: SessionDraft, token: str, facts: Facts) -> 
     option = next((option for option in offered.options if option.value == token), None)
     if option is None:
         raise StaleChoice(token)
+    if token == KEEP or (token == SKIP and draft.editing):  # editing: skipping erases nothing
+        return Outcome(after(step, draft))
     if token == SKIP:
         _store(step, draft, None)
         return Outcome(after(step, draft))
