@@ -7,8 +7,9 @@ options to offer. `answer_text` / `answer_choice` check an answer, store it in t
 from the database and the user's language (their weapons, recent clubs, today's date, …).
 
 Editing a saved session uses the same steps: a question whose field has a stored value shows it and offers
-Keep instead of Skip, so nothing the user leaves alone is erased; an entry picked or added in the edit menu
-goes back to that menu after its last step, any other field back to the summary.
+Keep instead of Skip, so nothing the user leaves alone is erased. An entry picked in the edit menu opens a
+menu of its fields: one field (a weapon with its caliber) is asked, then the edit menu again; an entry added
+there goes through all its steps, then back to that menu; any other field goes back to the summary.
 
 The quick log (`log 25m glock 50 shots 471`) is parsed here too, by `parse_quick_log`.
 """
@@ -76,6 +77,7 @@ class Step(enum.StrEnum):
     DISCIPLINE = "di"
     SUMMARY = "sum"
     EDIT = "ed"
+    ENTRY = "en"  # the fields of one entry, picked in the edit menu
 
 
 FLOW: tuple[Step, ...] = tuple(Step)[: list(Step).index(Step.SUMMARY) + 1]
@@ -159,6 +161,7 @@ class SessionDraft:
     step: str = "d"  # the question asked last (a `Step` value), to ask it again
     current: int | None = None  # the entry being answered
     editing: bool = False  # a field picked in the edit menu: back to the summary after it
+    single: bool = False  # one field of an entry picked in its menu: back to the edit menu after it
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -455,6 +458,13 @@ def _prompt(step: Step, draft: SessionDraft, facts: Facts) -> Prompt:
             Option(Action.CANCEL.value, key="log.cancel"),
         )
         return Prompt(step, "log.ask_save", options=options, columns=3, summary=summary_lines(draft))
+    if step is Step.ENTRY:
+        options = (
+            *(Option(field.value, key=f"log.field_{field.value}") for field in ENTRY_STEPS),
+            Option("back", key="log.back_to_summary"),
+        )
+        entry = {"number": (draft.current or 0) + 1, "weapon": draft.entry.weapon_name or "?"}
+        return Prompt(step, "log.ask_entry_field", entry, options, columns=3, summary=summary_lines(draft))
     return _edit_prompt(draft)
 
 
@@ -508,7 +518,14 @@ def max_score(shots: int) -> int:
 
 
 def after(step: Step, draft: SessionDraft) -> Step:
-    """The step that follows an answered `step` in the normal flow, or back to the summary when editing."""
+    """The step that follows an answered `step` in the normal flow, or back to the summary when editing
+    (to the edit menu after an entry: after its one field picked in its menu, or after all its steps)."""
+    if step in ENTRY_STEPS and draft.single:
+        if step is Step.WEAPON:  # a new weapon: its caliber too
+            return Step.CALIBER
+        draft.single = draft.editing = False
+        draft.current = None
+        return Step.EDIT
     if step in ENTRY_STEPS and step is not Step.GROUPING:
         return ENTRY_STEPS[ENTRY_STEPS.index(step) + 1]
     if step is Step.GROUPING:
@@ -553,6 +570,12 @@ def answer_choice(step: Step, draft: SessionDraft, token: str, facts: Facts) -> 
         return Outcome(Step.SUMMARY, action=Action(token))
     if step is Step.EDIT:
         return _choose_field(draft, token)
+    if step is Step.ENTRY:
+        if token == "back":
+            draft.editing, draft.current = False, None
+            return Outcome(Step.EDIT)
+        draft.single = True
+        return Outcome(Step(token))
     if step in (Step.DISTANCE, Step.SHOTS, Step.COMPETITION):
         _store(step, draft, int(token) if step is not Step.COMPETITION else token)
         return Outcome(after(step, draft))
@@ -607,7 +630,7 @@ def _choose_field(draft: SessionDraft, token: str) -> Outcome:
             del draft.entries[index]
             return Outcome(Step.EDIT)
         draft.editing, draft.current = True, index
-        return Outcome(Step.WEAPON)
+        return Outcome(Step.ENTRY)
     draft.editing = True
     return Outcome(Step(token))
 

@@ -204,7 +204,6 @@ def test_editing_an_entry_shows_each_stored_value_and_keeps_it() -> None:
         date=TODAY.isoformat(),
         entries=[EntryDraft(7, 1, "Glock 17", "9mm", 25, 50, "9mm", 471, "low left")],
     )
-    assert answer_choice(Step.EDIT, draft, "e0", FACTS).step is Step.WEAPON
     shown = {
         Step.WEAPON: "Glock 17 (9mm)",
         Step.DISTANCE: Label("log.metres", {"distance": 25}),
@@ -213,19 +212,23 @@ def test_editing_an_entry_shows_each_stored_value_and_keeps_it() -> None:
         Step.SCORE: 471,
         Step.GROUPING: "low left",
     }
-    step = Step.WEAPON
-    for expected, following in zip(shown.items(), [*list(shown)[1:], Step.EDIT], strict=True):
-        assert expected[0] is step
+    for step, value in shown.items():
+        assert answer_choice(Step.EDIT, draft, "e0", FACTS).step is Step.ENTRY, "a menu of the entry's fields"
+        assert values(Step.ENTRY, draft) == [*(field.value for field in shown), "back"]
+        assert answer_choice(Step.ENTRY, draft, step.value, FACTS).step is step
         question = prompt(step, draft, FACTS)
-        assert question.current == ("log.current", {"value": expected[1]}), step
+        assert question.current == ("log.current", {"value": value}), step
         assert question.options[-1].value == "keep" and question.options[-1].key == "weapons.form.keep"
         assert SKIP not in values(step, draft), "Keep takes Skip's place: skipping would erase nothing"
         if step is Step.SHOTS:
             outcome = answer_text(step, draft, "40", FACTS)
         else:
             outcome = answer_choice(step, draft, "keep", FACTS)
-        assert outcome.step is following
-        step = following
+        if step is Step.WEAPON:  # a weapon is followed by its caliber
+            assert outcome.step is Step.CALIBER
+            outcome = answer_choice(Step.CALIBER, draft, "keep", FACTS)
+        assert outcome.step is Step.EDIT, step
+        assert (draft.editing, draft.single, draft.current) == (False, False, None)
     assert entry_values(draft)[0] == {
         "id": 7,
         "weapon_id": 1,
@@ -235,6 +238,8 @@ def test_editing_an_entry_shows_each_stored_value_and_keeps_it() -> None:
         "score": 471,
         "grouping_note": "low left",
     }
+    answer_choice(Step.EDIT, draft, "e0", FACTS)
+    assert answer_choice(Step.ENTRY, draft, "back", FACTS).step is Step.EDIT
     assert prompt(Step.SCORE, SessionDraft(entries=[EntryDraft()], current=0), FACTS).current is None
     with pytest.raises(StaleChoice):  # Keep is only offered while editing
         answer_choice(Step.SCORE, SessionDraft(entries=[EntryDraft()], current=0), "keep", FACTS)
