@@ -113,6 +113,8 @@ async def ask(
         title = "log.summary_title_saved" if draft.session_id else "log.summary_title"
         parts.append("\n".join([context.t(title), context.render(question.summary)]))
     parts.append(context.render([(question.key, question.values)]))
+    if question.current:
+        parts[-1] += "\n" + context.render([question.current])
     options = [
         (option_label(context, option), LogChoice(step, option.value).encode()) for option in question.options
     ]

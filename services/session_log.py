@@ -6,6 +6,11 @@ options to offer. `answer_text` / `answer_choice` check an answer, store it in t
 `Outcome`: the next step, or an action (save, cancel) for the caller. Facts are what the questions need
 from the database and the user's language (their weapons, recent clubs, today's date, …).
 
+Editing a saved session uses the same steps: a question whose field has a stored value shows it and offers
+Keep instead of Skip, so nothing the user leaves alone is erased. An entry picked in the edit menu opens a
+menu of its fields: one field (a weapon with its caliber) is asked, then the edit menu again; an entry added
+there goes through all its steps, then back to that menu; any other field goes back to the summary.
+
 The quick log (`log 25m glock 50 shots 471`) is parsed here too, by `parse_quick_log`.
 """
 
@@ -45,6 +50,8 @@ MAX_SHOWN_TEXT = 200  # longer notes are cut in summaries (they are stored in fu
 DISTANCES = (10, 25, 50, 100)
 SHOT_COUNTS = (5, 10, 20, 30, 40, 50, 60, 100)
 SKIP = "-"
+KEEP = "keep"  # when editing: leave the stored value as it is
+KEEP_KEY = "weapons.form.keep"  # "Keep as it is", the text the weapon form's Keep button shows
 
 
 class Step(enum.StrEnum):
@@ -70,6 +77,7 @@ class Step(enum.StrEnum):
     DISCIPLINE = "di"
     SUMMARY = "sum"
     EDIT = "ed"
+    ENTRY = "en"  # the fields of one entry, picked in the edit menu
 
 
 FLOW: tuple[Step, ...] = tuple(Step)[: list(Step).index(Step.SUMMARY) + 1]
@@ -153,6 +161,7 @@ class SessionDraft:
     step: str = "d"  # the question asked last (a `Step` value), to ask it again
     current: int | None = None  # the entry being answered
     editing: bool = False  # a field picked in the edit menu: back to the summary after it
+    single: bool = False  # one field of an entry picked in its menu: back to the edit menu after it
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -318,6 +327,7 @@ class Prompt:
     options: tuple[Option, ...] = ()
     columns: int = 2
     summary: tuple[tuple[str, dict[str, Any]], ...] = ()  # lines shown above the question
+    current: tuple[str, dict[str, Any]] | None = None  # when editing: the stored value, shown below it
 
 
 @dataclass(frozen=True)
@@ -362,7 +372,47 @@ def _skip(step: Step) -> tuple[Option, ...]:
 
 
 def prompt(step: Step, draft: SessionDraft, facts: Facts) -> Prompt:
-    """The question to ask at `step`: its text key and values, and the options to offer."""
+    """The question to ask at `step`: its text key and values, and the options to offer.
+
+    When a field picked in the edit menu has a stored value, the question shows it and offers Keep in
+    place of Skip (so an answer left alone is never erased)."""
+    question = _prompt(step, draft, facts)
+    value = stored_value(step, draft) if draft.editing else None
+    if value is None:
+        return question
+    options = tuple(option for option in question.options if option.value != SKIP)
+    return dataclasses.replace(
+        question,
+        options=(*options, Option(KEEP, key=KEEP_KEY)),
+        current=("log.current", {"value": value}),
+    )
+
+
+def stored_value(step: Step, draft: SessionDraft) -> object:
+    """What the draft holds for `step`'s question, as a value to show (None: nothing stored)."""
+    if step in ENTRY_STEPS:
+        if draft.current is None or not 0 <= draft.current < len(draft.entries):
+            return None
+        entry = draft.entry
+        if step is Step.WEAPON:
+            return f"{entry.weapon_name} ({entry.weapon_caliber})" if entry.weapon_id is not None else None
+        if step is Step.DISTANCE:
+            return Label("log.metres", {"distance": entry.distance_m}) if entry.distance_m else None
+        if step is Step.CALIBER:
+            return entry.ammo_caliber
+        return getattr(entry, _ENTRY_FIELDS[step])
+    if step is Step.DATE:
+        return dt.date.fromisoformat(draft.date) if draft.date else None
+    if step in (Step.START, Step.END):
+        return _time_or_none(getattr(draft, _FIELDS[step]))
+    if step is Step.COMPETITION:
+        return Label(f"log.competition_{draft.competition}")
+    if step in _FIELDS:
+        return getattr(draft, _FIELDS[step])
+    return None
+
+
+def _prompt(step: Step, draft: SessionDraft, facts: Facts) -> Prompt:
     options: tuple[Option, ...]
     if step is Step.DATE:
         options = (
@@ -408,6 +458,13 @@ def prompt(step: Step, draft: SessionDraft, facts: Facts) -> Prompt:
             Option(Action.CANCEL.value, key="log.cancel"),
         )
         return Prompt(step, "log.ask_save", options=options, columns=3, summary=summary_lines(draft))
+    if step is Step.ENTRY:
+        options = (
+            *(Option(field.value, key=f"log.field_{field.value}") for field in ENTRY_STEPS),
+            Option("back", key="log.back_to_summary"),
+        )
+        entry = {"number": (draft.current or 0) + 1, "weapon": draft.entry.weapon_name or "?"}
+        return Prompt(step, "log.ask_entry_field", entry, options, columns=3, summary=summary_lines(draft))
     return _edit_prompt(draft)
 
 
@@ -461,10 +518,20 @@ def max_score(shots: int) -> int:
 
 
 def after(step: Step, draft: SessionDraft) -> Step:
-    """The step that follows an answered `step` in the normal flow, or back to the summary when editing."""
+    """The step that follows an answered `step` in the normal flow, or back to the summary when editing
+    (to the edit menu after an entry: after its one field picked in its menu, or after all its steps)."""
+    if step in ENTRY_STEPS and draft.single:
+        if step is Step.WEAPON:  # a new weapon: its caliber too
+            return Step.CALIBER
+        draft.single = draft.editing = False
+        draft.current = None
+        return Step.EDIT
     if step in ENTRY_STEPS and step is not Step.GROUPING:
         return ENTRY_STEPS[ENTRY_STEPS.index(step) + 1]
     if step is Step.GROUPING:
+        if draft.editing:  # an entry picked (or added) in the edit menu: back to that menu
+            draft.editing, draft.current = False, None
+            return Step.EDIT
         return Step.MORE
     if step is Step.START:
         return Step.END
@@ -483,6 +550,8 @@ def answer_choice(step: Step, draft: SessionDraft, token: str, facts: Facts) -> 
     option = next((option for option in offered.options if option.value == token), None)
     if option is None:
         raise StaleChoice(token)
+    if token == KEEP or (token == SKIP and draft.editing):  # editing: skipping erases nothing
+        return Outcome(after(step, draft))
     if token == SKIP:
         _store(step, draft, None)
         return Outcome(after(step, draft))
@@ -501,6 +570,12 @@ def answer_choice(step: Step, draft: SessionDraft, token: str, facts: Facts) -> 
         return Outcome(Step.SUMMARY, action=Action(token))
     if step is Step.EDIT:
         return _choose_field(draft, token)
+    if step is Step.ENTRY:
+        if token == "back":
+            draft.editing, draft.current = False, None
+            return Outcome(Step.EDIT)
+        draft.single = True
+        return Outcome(Step(token))
     if step in (Step.DISTANCE, Step.SHOTS, Step.COMPETITION):
         _store(step, draft, int(token) if step is not Step.COMPETITION else token)
         return Outcome(after(step, draft))
@@ -555,7 +630,7 @@ def _choose_field(draft: SessionDraft, token: str) -> Outcome:
             del draft.entries[index]
             return Outcome(Step.EDIT)
         draft.editing, draft.current = True, index
-        return Outcome(Step.WEAPON)
+        return Outcome(Step.ENTRY)
     draft.editing = True
     return Outcome(Step(token))
 

@@ -7,6 +7,7 @@ import hashlib
 import io
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -364,14 +365,17 @@ async def test_the_summary_edit_menu_changes_a_field_and_an_entry(
     summary = await alice.ask("New Club")
     assert "New Club" in summary.text and "Save this session?" in summary.text
     edit_menu = await choose(alice, summary, "✏️ Edit")
-    weapon_question = await choose(alice, edit_menu, "✏️ Entry 1: Glock 17")
-    distance = await choose(alice, weapon_question, "CZ 75 (9mm)")
-    shots = await choose(alice, distance, "50 m")
-    caliber = await choose(alice, shots, "30")
-    score = await choose(alice, caliber, "Use 9mm")
-    grouping = await choose(alice, score, "⏭ Skip")
-    more = await choose(alice, grouping, "⏭ Skip")
-    summary = await choose(alice, more, "✅ Done")
+    entry_menu = await choose(alice, edit_menu, "✏️ Entry 1: Glock 17")
+    assert labels(entry_menu) == ["🔫 Weapon", "📏 Distance", "🎯 Shots", "Caliber", "🏅 Score", "Grouping",
+                                  "« Back"]  # fmt: skip
+    weapon_question = await choose(alice, entry_menu, "🔫 Weapon")
+    caliber = await choose(alice, weapon_question, "CZ 75 (9mm)")
+    edit_menu = await choose(alice, caliber, "Use 9mm")
+    assert "What would you like to change?" in edit_menu.text, "an edited entry returns to the edit menu"
+    distance = await choose(alice, await choose(alice, edit_menu, "✏️ Entry 1: CZ 75"), "📏 Distance")
+    edit_menu = await choose(alice, distance, "50 m")
+    await choose(alice, await choose(alice, edit_menu, "✏️ Entry 1: CZ 75"), "🎯 Shots")
+    summary = await choose(alice, await alice.ask("30"), "« Back")
     assert "CZ 75 · 50 m · 30 shots" in summary.text and club_question
     await choose(alice, summary, "💾 Save")
     [row] = await sessions_of(db, ALICE)
@@ -464,3 +468,101 @@ async def test_the_quick_log_explains_what_it_cannot_use(
     await emulator.settle()
     assert alice.callback_answers[-1].get("text") == EXPIRED
     assert await count(db, ShootingSession) == 0
+
+
+# --- editing a saved entry ---------------------------------------------------------------------------
+
+EDIT_TEXTS = {
+    "en": {
+        "today": "Today", "skip": "⏭ Skip", "use": "Use 9mm", "done": "✅ Done", "no": "No",
+        "save": "💾 Save", "edit": "✏️ Edit", "entry": "✏️ Entry 1: Glock 17", "keep": "Keep as it is",
+        "back": "« Back", "now": "Now: ", "weapon": "🔫 Weapon", "distance": "📏 Distance",
+        "shots": "🎯 Shots", "caliber": "Caliber", "score_field": "🏅 Score", "grouping_field": "Grouping",
+        "menu": "What would you like to change?", "more": "Another weapon",
+        "entry_line": "Glock 17 · 25 m · 40 shots · 9mm", "score": "score 471",
+        "grouping": "grouping: low left",
+        "updated": "Updated: the session of", "listing": "Your sessions",
+    },
+    "nl": {
+        "today": "Vandaag", "skip": "⏭ Overslaan", "use": "9mm gebruiken", "done": "✅ Klaar", "no": "Nee",
+        "save": "💾 Opslaan", "edit": "✏️ Wijzigen", "entry": "✏️ Onderdeel 1: Glock 17", "keep": "Zo laten",
+        "back": "« Terug", "now": "Nu: ", "weapon": "🔫 Wapen", "distance": "📏 Afstand",
+        "shots": "🎯 Schoten", "caliber": "Kaliber", "score_field": "🏅 Score",
+        "grouping_field": "Groepering", "menu": "Wat wil je wijzigen?", "more": "Nog een wapen",
+        "entry_line": "Glock 17 · 25 m · 40 schoten · 9mm", "score": "score 471",
+        "grouping": "groepering: low left", "updated": "Gewijzigd: de sessie van", "listing": "Je sessies",
+    },
+}  # fmt: skip
+
+
+async def ask_past_the_reflection(user: EmulatedUser, text: str, answer: str) -> MessageView:
+    """Send `text` and return the reply containing `answer` (the saved session's AI reflection may come
+    before it)."""
+    await user.send_text(text)
+    while answer not in (message := await user.next_message()).text:
+        pass
+    return message
+
+
+async def open_card(user: EmulatedUser, listing: MessageView, button: str) -> MessageView:
+    """Tap a session of the listing; the listing becomes its card (earlier edits marked tapped answers)."""
+    await user.tap(listing, button)
+    while (card := await user.next_edit()).message_id != listing.message_id:
+        pass
+    return card
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+async def test_editing_a_saved_entry_keeps_what_is_not_changed(
+    bot: AimTrackApplication, emulator: BotApiEmulator, db: Database, language: str
+) -> None:
+    """Issue 16: changing only the shots of a saved entry erased its score and grouping."""
+    words = EDIT_TEXTS[language]
+    [glock] = await seed_weapons(db, ALICE, ("Glock 17", "9mm"))
+    alice = emulator.user(ALICE, first_name="Alice", language_code=language)
+    await choose(alice, await alice.ask("/log"), words["today"])
+    location = await alice.ask("SV De Roos")
+    distance = await choose(alice, await choose(alice, location, words["skip"]), "Glock 17 (9mm)")
+    await choose(alice, distance, "25 m")
+    await choose(alice, await alice.ask("50"), words["use"])
+    await alice.ask("471")
+    step = await choose(alice, await alice.ask("low left"), words["done"])
+    while words["save"] not in labels(step):
+        names = labels(step)
+        step = await choose(alice, step, words["skip"] if words["skip"] in names else words["no"])
+    await choose(alice, step, words["save"])
+
+    listing = await ask_past_the_reflection(alice, "/sessions", words["listing"])
+    [button] = [label for label in labels(listing) if "SV De Roos" in label]
+    card = await open_card(alice, listing, button)
+    await alice.tap(card, words["edit"])
+    menu = await alice.next_message()
+    step = menu
+    shown = {"weapon": "Glock 17 (9mm)", "distance": "25 m", "shots": "50", "caliber": "9mm",
+             "score_field": "471", "grouping_field": "low left"}  # fmt: skip
+    for field, value in shown.items():
+        step = await choose(alice, await choose(alice, step, words["entry"]), words[field])
+        assert f"{words['now']}{value}" in step.text, (field, step.text)
+        assert words["keep"] in labels(step) and words["skip"] not in labels(step), labels(step)
+        if field == "shots":
+            step = await alice.ask("40")
+        else:
+            step = await choose(alice, step, words["keep"])
+        if field == "weapon":  # a weapon is followed by its caliber
+            step = await choose(alice, step, words["keep"])
+        assert words["more"] not in step.text, "back to the edit menu, not “another weapon?”"
+        assert words["menu"] in step.text, (field, step.text)
+    for part in ("entry_line", "score", "grouping"):
+        assert words[part] in step.text, part
+    summary = await choose(alice, step, words["back"])
+    assert words["updated"] in (await choose(alice, summary, words["save"])).text
+
+    listing = await ask_past_the_reflection(alice, "/sessions", words["listing"])
+    card = await open_card(alice, listing, button)
+    for part in ("entry_line", "score", "grouping"):
+        assert words[part] in card.text, (part, card.text)
+    [row] = await sessions_of(db, ALICE)
+    assert [
+        (e.weapon_id, e.distance_m, e.shot_count, e.ammo_caliber, e.score, e.grouping_note)
+        for e in row.entries
+    ] == [(glock, 25, 40, "9mm", 471, "low left")]

@@ -189,13 +189,71 @@ def test_the_edit_menu_returns_to_the_summary_after_a_field() -> None:
     for step, token in [(Step.WEAPON, "2"), (Step.DISTANCE, "10"), (Step.SHOTS, "10"), (Step.CALIBER, "w")]:
         answer_choice(step, draft, token, FACTS)
     answer_choice(Step.SCORE, draft, SKIP, FACTS)
-    answer_choice(Step.GROUPING, draft, SKIP, FACTS)
-    assert answer_choice(Step.MORE, draft, "done", FACTS).step is Step.SUMMARY
+    assert answer_choice(Step.GROUPING, draft, SKIP, FACTS).step is Step.EDIT, "back to the edit menu"
+    assert (draft.editing, draft.current) == (False, None)
     assert "x1" in values(Step.EDIT, draft)
     assert answer_choice(Step.EDIT, draft, "x0", FACTS).step is Step.EDIT
     assert [entry.weapon_id for entry in draft.entries] == [SHADOW.id]
     assert "x0" not in values(Step.EDIT, draft), "the last entry cannot be removed"
     assert [entry["id"] for entry in entry_values(draft)] == [None]
+
+
+def test_editing_an_entry_shows_each_stored_value_and_keeps_it() -> None:
+    draft = SessionDraft(
+        session_id=3,
+        date=TODAY.isoformat(),
+        entries=[EntryDraft(7, 1, "Glock 17", "9mm", 25, 50, "9mm", 471, "low left")],
+    )
+    shown = {
+        Step.WEAPON: "Glock 17 (9mm)",
+        Step.DISTANCE: Label("log.metres", {"distance": 25}),
+        Step.SHOTS: 50,
+        Step.CALIBER: "9mm",
+        Step.SCORE: 471,
+        Step.GROUPING: "low left",
+    }
+    for step, value in shown.items():
+        assert answer_choice(Step.EDIT, draft, "e0", FACTS).step is Step.ENTRY, "a menu of the entry's fields"
+        assert values(Step.ENTRY, draft) == [*(field.value for field in shown), "back"]
+        assert answer_choice(Step.ENTRY, draft, step.value, FACTS).step is step
+        question = prompt(step, draft, FACTS)
+        assert question.current == ("log.current", {"value": value}), step
+        assert question.options[-1].value == "keep" and question.options[-1].key == "weapons.form.keep"
+        assert SKIP not in values(step, draft), "Keep takes Skip's place: skipping would erase nothing"
+        if step is Step.SHOTS:
+            outcome = answer_text(step, draft, "40", FACTS)
+        else:
+            outcome = answer_choice(step, draft, "keep", FACTS)
+        if step is Step.WEAPON:  # a weapon is followed by its caliber
+            assert outcome.step is Step.CALIBER
+            outcome = answer_choice(Step.CALIBER, draft, "keep", FACTS)
+        assert outcome.step is Step.EDIT, step
+        assert (draft.editing, draft.single, draft.current) == (False, False, None)
+    assert entry_values(draft)[0] == {
+        "id": 7,
+        "weapon_id": 1,
+        "distance_m": 25,
+        "shot_count": 40,
+        "ammo_caliber": "9mm",
+        "score": 471,
+        "grouping_note": "low left",
+    }
+    answer_choice(Step.EDIT, draft, "e0", FACTS)
+    assert answer_choice(Step.ENTRY, draft, "back", FACTS).step is Step.EDIT
+    assert prompt(Step.SCORE, SessionDraft(entries=[EntryDraft()], current=0), FACTS).current is None
+    with pytest.raises(StaleChoice):  # Keep is only offered while editing
+        answer_choice(Step.SCORE, SessionDraft(entries=[EntryDraft()], current=0), "keep", FACTS)
+
+
+def test_editing_a_field_without_a_value_skips_as_before_and_a_stored_one_is_kept() -> None:
+    draft = SessionDraft(date=TODAY.isoformat(), raw_notes="Wrist firm", entries=[EntryDraft()])
+    answer_choice(Step.EDIT, draft, Step.NOTES.value, FACTS)
+    assert values(Step.NOTES, draft) == ["keep"]
+    assert answer_choice(Step.NOTES, draft, "keep", FACTS).step is Step.SUMMARY
+    assert draft.raw_notes == "Wrist firm"
+    answer_choice(Step.EDIT, draft, Step.WEATHER.value, FACTS)
+    assert values(Step.WEATHER, draft)[-1] == SKIP and prompt(Step.WEATHER, draft, FACTS).current is None
+    assert answer_choice(Step.WEATHER, draft, SKIP, FACTS).step is Step.SUMMARY
 
 
 def test_a_saved_entry_keeps_its_retired_weapon_choosable() -> None:

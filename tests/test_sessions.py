@@ -193,7 +193,7 @@ async def test_editing_a_session_updates_it_and_replaces_its_entries(
         await alice.tap(step, answer)
         step = await alice.next_message()
     step = await alice.ask("40")
-    for answer in ("Use 9mm", "⏭ Skip", "⏭ Skip", "✅ Done"):
+    for answer in ("Use 9mm", "⏭ Skip", "⏭ Skip", "« Back"):  # an added entry returns to the edit menu
         await alice.tap(step, answer)
         step = await alice.next_message()
     assert "Glock 1001 · 50 m · 40 shots" in step.text and "Total: 60 shots" in step.text
