@@ -378,6 +378,8 @@ def prompt(step: Step, draft: SessionDraft, facts: Facts) -> Prompt:
     place of Skip (so an answer left alone is never erased)."""
     question = _prompt(step, draft, facts)
     value = stored_value(step, draft) if draft.editing else None
+    if step is Step.SCORE and draft.editing and not _score_fits(draft):  # fewer shots now: type a new one
+        return dataclasses.replace(question, options=(), current=("log.current", {"value": value}))
     if value is None:
         return question
     options = tuple(option for option in question.options if option.value != SKIP)
@@ -386,6 +388,12 @@ def prompt(step: Step, draft: SessionDraft, facts: Facts) -> Prompt:
         options=(*options, Option(KEEP, key=KEEP_KEY)),
         current=("log.current", {"value": value}),
     )
+
+
+def _score_fits(draft: SessionDraft) -> bool:
+    """Whether the entry's stored score is possible for its shot count (at most 10.9 a shot)."""
+    entry = draft.entry
+    return entry.score is None or entry.score <= max_score(entry.shot_count or 0)
 
 
 def stored_value(step: Step, draft: SessionDraft) -> object:
@@ -523,6 +531,8 @@ def after(step: Step, draft: SessionDraft) -> Step:
     if step in ENTRY_STEPS and draft.single:
         if step is Step.WEAPON:  # a new weapon: its caliber too
             return Step.CALIBER
+        if step is Step.SHOTS and not _score_fits(draft):  # the stored score is more than these shots allow
+            return Step.SCORE
         draft.single = draft.editing = False
         draft.current = None
         return Step.EDIT

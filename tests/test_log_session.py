@@ -479,7 +479,7 @@ EDIT_TEXTS = {
         "back": "« Back", "now": "Now: ", "weapon": "🔫 Weapon", "distance": "📏 Distance",
         "shots": "🎯 Shots", "caliber": "Caliber", "score_field": "🏅 Score", "grouping_field": "Grouping",
         "menu": "What would you like to change?", "more": "Another weapon",
-        "entry_line": "Glock 17 · 25 m · 40 shots · 9mm", "score": "score 471",
+        "entry_line": "Glock 17 · 25 m · 45 shots · 9mm", "score": "score 471",
         "grouping": "grouping: low left",
         "updated": "Updated: the session of", "listing": "Your sessions",
     },
@@ -489,7 +489,7 @@ EDIT_TEXTS = {
         "back": "« Terug", "now": "Nu: ", "weapon": "🔫 Wapen", "distance": "📏 Afstand",
         "shots": "🎯 Schoten", "caliber": "Kaliber", "score_field": "🏅 Score",
         "grouping_field": "Groepering", "menu": "Wat wil je wijzigen?", "more": "Nog een wapen",
-        "entry_line": "Glock 17 · 25 m · 40 schoten · 9mm", "score": "score 471",
+        "entry_line": "Glock 17 · 25 m · 45 schoten · 9mm", "score": "score 471",
         "grouping": "groepering: low left", "updated": "Gewijzigd: de sessie van", "listing": "Je sessies",
     },
 }  # fmt: skip
@@ -516,7 +516,7 @@ async def open_card(user: EmulatedUser, listing: MessageView, button: str) -> Me
 async def test_editing_a_saved_entry_keeps_what_is_not_changed(
     bot: AimTrackApplication, emulator: BotApiEmulator, db: Database, language: str
 ) -> None:
-    """Issue 16: changing only the shots of a saved entry erased its score and grouping."""
+    """Changing only the shots of a saved entry keeps its score and grouping (they were erased)."""
     words = EDIT_TEXTS[language]
     [glock] = await seed_weapons(db, ALICE, ("Glock 17", "9mm"))
     alice = emulator.user(ALICE, first_name="Alice", language_code=language)
@@ -545,7 +545,7 @@ async def test_editing_a_saved_entry_keeps_what_is_not_changed(
         assert f"{words['now']}{value}" in step.text, (field, step.text)
         assert words["keep"] in labels(step) and words["skip"] not in labels(step), labels(step)
         if field == "shots":
-            step = await alice.ask("40")
+            step = await alice.ask("45")  # 471 is still possible from 45 shots (at most 10.9 a shot)
         else:
             step = await choose(alice, step, words["keep"])
         if field == "weapon":  # a weapon is followed by its caliber
@@ -565,4 +565,42 @@ async def test_editing_a_saved_entry_keeps_what_is_not_changed(
     assert [
         (e.weapon_id, e.distance_m, e.shot_count, e.ammo_caliber, e.score, e.grouping_note)
         for e in row.entries
-    ] == [(glock, 25, 40, "9mm", 471, "low left")]
+    ] == [(glock, 25, 45, "9mm", 471, "low left")]
+
+
+async def test_fewer_shots_than_a_kept_score_allows_ask_the_score_again(
+    bot: AimTrackApplication, emulator: BotApiEmulator, db: Database
+) -> None:
+    """471 from 50 shots edited to 40 shots (at most 436): the score question comes, with no Keep, and a
+    score that cannot be is refused; the entry is stored as 40 shots, 400."""
+    words = EDIT_TEXTS["en"]
+    [glock] = await seed_weapons(db, ALICE, ("Glock 17", "9mm"))
+    alice = emulator.user(ALICE, first_name="Alice")
+    await choose(alice, await alice.ask("/log"), words["today"])
+    location = await alice.ask("SV De Roos")
+    distance = await choose(alice, await choose(alice, location, words["skip"]), "Glock 17 (9mm)")
+    await choose(alice, distance, "25 m")
+    await choose(alice, await alice.ask("50"), words["use"])
+    await alice.ask("471")
+    step = await choose(alice, await alice.ask("low left"), words["done"])
+    while words["save"] not in labels(step):
+        names = labels(step)
+        step = await choose(alice, step, words["skip"] if words["skip"] in names else words["no"])
+    await choose(alice, step, words["save"])
+    listing = await ask_past_the_reflection(alice, "/sessions", words["listing"])
+    [button] = [label for label in labels(listing) if "SV De Roos" in label]
+    await alice.tap(await open_card(alice, listing, button), words["edit"])
+    menu = await alice.next_message()
+
+    await choose(alice, await choose(alice, menu, words["entry"]), words["shots"])
+    score = await alice.ask("40")
+    assert f"{words['now']}471" in score.text and "436" in score.text, score.text
+    assert words["keep"] not in labels(score) and words["skip"] not in labels(score), labels(score)
+    assert "at most 10.9 points per shot" in (await alice.ask("471")).text
+    step = await alice.ask("400")
+    assert words["menu"] in step.text and "score 400" in step.text, step.text
+    await choose(alice, await choose(alice, step, words["back"]), words["save"])
+    [row] = await sessions_of(db, ALICE)
+    assert [(e.weapon_id, e.shot_count, e.score, e.grouping_note) for e in row.entries] == [
+        (glock, 40, 400, "low left")
+    ]

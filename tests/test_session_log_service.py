@@ -221,7 +221,7 @@ def test_editing_an_entry_shows_each_stored_value_and_keeps_it() -> None:
         assert question.options[-1].value == "keep" and question.options[-1].key == "weapons.form.keep"
         assert SKIP not in values(step, draft), "Keep takes Skip's place: skipping would erase nothing"
         if step is Step.SHOTS:
-            outcome = answer_text(step, draft, "40", FACTS)
+            outcome = answer_text(step, draft, "45", FACTS)
         else:
             outcome = answer_choice(step, draft, "keep", FACTS)
         if step is Step.WEAPON:  # a weapon is followed by its caliber
@@ -233,7 +233,7 @@ def test_editing_an_entry_shows_each_stored_value_and_keeps_it() -> None:
         "id": 7,
         "weapon_id": 1,
         "distance_m": 25,
-        "shot_count": 40,
+        "shot_count": 45,
         "ammo_caliber": "9mm",
         "score": 471,
         "grouping_note": "low left",
@@ -243,6 +243,26 @@ def test_editing_an_entry_shows_each_stored_value_and_keeps_it() -> None:
     assert prompt(Step.SCORE, SessionDraft(entries=[EntryDraft()], current=0), FACTS).current is None
     with pytest.raises(StaleChoice):  # Keep is only offered while editing
         answer_choice(Step.SCORE, SessionDraft(entries=[EntryDraft()], current=0), "keep", FACTS)
+
+
+def test_fewer_shots_than_the_stored_score_allows_ask_the_score_again() -> None:
+    """471 from 50 shots, edited to 40 shots (at most 436): the score is asked, with no Keep or Skip."""
+    draft = SessionDraft(
+        session_id=3,
+        date=TODAY.isoformat(),
+        entries=[EntryDraft(7, 1, "Glock 17", "9mm", 25, 50, "9mm", 471, "low left")],
+    )
+    answer_choice(Step.EDIT, draft, "e0", FACTS)
+    answer_choice(Step.ENTRY, draft, Step.SHOTS.value, FACTS)
+    assert answer_text(Step.SHOTS, draft, "40", FACTS).step is Step.SCORE
+    question = prompt(Step.SCORE, draft, FACTS)
+    assert question.options == () and question.current == ("log.current", {"value": 471})
+    with pytest.raises(StaleChoice):
+        answer_choice(Step.SCORE, draft, "keep", FACTS)
+    with pytest.raises(InvalidInput):
+        answer_text(Step.SCORE, draft, "471", FACTS)
+    assert answer_text(Step.SCORE, draft, "400", FACTS).step is Step.EDIT
+    assert (entry_values(draft)[0]["shot_count"], entry_values(draft)[0]["score"]) == (40, 400)
 
 
 def test_editing_a_field_without_a_value_skips_as_before_and_a_stored_one_is_kept() -> None:
