@@ -512,14 +512,11 @@ async def open_card(user: EmulatedUser, listing: MessageView, button: str) -> Me
     return card
 
 
-@pytest.mark.parametrize("language", ["en", "nl"])
-async def test_editing_a_saved_entry_keeps_what_is_not_changed(
-    bot: AimTrackApplication, emulator: BotApiEmulator, db: Database, language: str
-) -> None:
-    """Changing only the shots of a saved entry keeps its score and grouping (they were erased)."""
-    words = EDIT_TEXTS[language]
-    [glock] = await seed_weapons(db, ALICE, ("Glock 17", "9mm"))
-    alice = emulator.user(ALICE, first_name="Alice", language_code=language)
+async def edit_menu_of_a_logged_entry(
+    alice: EmulatedUser, words: dict[str, str]
+) -> tuple[MessageView, str]:
+    """Log Glock 17, 25 m, 50 shots, 471, "low left" at SV De Roos today, save it, open its card from
+    /sessions and tap Edit: the edit menu, and the listing's button of the session."""
     await choose(alice, await alice.ask("/log"), words["today"])
     location = await alice.ask("SV De Roos")
     distance = await choose(alice, await choose(alice, location, words["skip"]), "Glock 17 (9mm)")
@@ -531,12 +528,21 @@ async def test_editing_a_saved_entry_keeps_what_is_not_changed(
         names = labels(step)
         step = await choose(alice, step, words["skip"] if words["skip"] in names else words["no"])
     await choose(alice, step, words["save"])
-
     listing = await ask_past_the_reflection(alice, "/sessions", words["listing"])
     [button] = [label for label in labels(listing) if "SV De Roos" in label]
-    card = await open_card(alice, listing, button)
-    await alice.tap(card, words["edit"])
-    menu = await alice.next_message()
+    await alice.tap(await open_card(alice, listing, button), words["edit"])
+    return await alice.next_message(), button
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+async def test_editing_a_saved_entry_keeps_what_is_not_changed(
+    bot: AimTrackApplication, emulator: BotApiEmulator, db: Database, language: str
+) -> None:
+    """Changing only the shots of a saved entry keeps its score and grouping (they were erased)."""
+    words = EDIT_TEXTS[language]
+    [glock] = await seed_weapons(db, ALICE, ("Glock 17", "9mm"))
+    alice = emulator.user(ALICE, first_name="Alice", language_code=language)
+    menu, button = await edit_menu_of_a_logged_entry(alice, words)
     step = menu
     shown = {"weapon": "Glock 17 (9mm)", "distance": "25 m", "shots": "50", "caliber": "9mm",
              "score_field": "471", "grouping_field": "low left"}  # fmt: skip
@@ -576,21 +582,7 @@ async def test_fewer_shots_than_a_kept_score_allows_ask_the_score_again(
     words = EDIT_TEXTS["en"]
     [glock] = await seed_weapons(db, ALICE, ("Glock 17", "9mm"))
     alice = emulator.user(ALICE, first_name="Alice")
-    await choose(alice, await alice.ask("/log"), words["today"])
-    location = await alice.ask("SV De Roos")
-    distance = await choose(alice, await choose(alice, location, words["skip"]), "Glock 17 (9mm)")
-    await choose(alice, distance, "25 m")
-    await choose(alice, await alice.ask("50"), words["use"])
-    await alice.ask("471")
-    step = await choose(alice, await alice.ask("low left"), words["done"])
-    while words["save"] not in labels(step):
-        names = labels(step)
-        step = await choose(alice, step, words["skip"] if words["skip"] in names else words["no"])
-    await choose(alice, step, words["save"])
-    listing = await ask_past_the_reflection(alice, "/sessions", words["listing"])
-    [button] = [label for label in labels(listing) if "SV De Roos" in label]
-    await alice.tap(await open_card(alice, listing, button), words["edit"])
-    menu = await alice.next_message()
+    menu, _ = await edit_menu_of_a_logged_entry(alice, words)
 
     await choose(alice, await choose(alice, menu, words["entry"]), words["shots"])
     score = await alice.ask("40")

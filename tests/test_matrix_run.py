@@ -8,28 +8,14 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.synapse import Account, Synapse, synapse_python
+from tests.synapse import Account, Synapse
+from tests.test_matrix import synapse as synapse  # the module's Synapse fixture
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
-    python = synapse_python()
-    if python is None:
-        message = "Synapse is not installed (.venv-synapse: `make test` makes it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    server = Synapse(python, tmp_path_factory.mktemp("synapse"))
-    server.start()
-    yield server
-    server.stop()
 
 
 async def test_sigterm_stops_matrix_only_run_cleanly(synapse: Synapse, tmp_path: Path) -> None:
