@@ -27,12 +27,12 @@ from handlers.drafts import DraftSlot
 from handlers.entry_points import LogNew
 from handlers.files import let_go, receive_file
 from handlers.keyboards import grid, keyboard
+from handlers.photos import take_waiting_files
 from handlers.sessions import LIST_CALLBACK, EditSession, quick_log, save
 from services import shooting_sessions
 from services.attachments import RefusedFile
 from services.preferences import format_day
 from services.session_log import (
-    FILE_KEYS,
     Action,
     Facts,
     Option,
@@ -48,7 +48,6 @@ from services.validation import InvalidInput
 
 NAME = "log_session"
 DRAFT = "log_draft"  # user_data key of the draft
-PENDING_FILES = "pending_files"  # user_data key where another feature leaves files for a new session
 
 MAX_MESSAGE_LENGTH = MessageLimit.MAX_TEXT_LENGTH
 State = str | int | None
@@ -178,10 +177,8 @@ async def start(update: Update, context: BotContext) -> State:
         await message.reply_text(context.t("log.no_weapons"))
         return ConversationHandler.END
     draft = SessionDraft()
-    pending = context.user_data.pop(PENDING_FILES, [])
-    for description in pending if isinstance(pending, list) else []:
-        if isinstance(description, dict) and set(FILE_KEYS) <= description.keys():
-            draft.add_file(description)
+    for description in take_waiting_files(context.user_data):
+        draft.add_file(description)
     intro = context.t("log.started")
     if draft.files:
         intro += "\n" + context.t("log.files_waiting", count=len(draft.files))

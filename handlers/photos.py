@@ -17,7 +17,7 @@ import asyncio
 import enum
 import html
 import logging
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -42,11 +42,36 @@ from handlers.screens import edit_in_place
 from services import photos
 from services.attachments import RefusedFile, read_bytes
 from services.photos import EntryRef, Place, SessionRef, StoredAttachment, Target, WeaponRef
+from services.session_log import FILE_KEYS
 
 logger = logging.getLogger(__name__)
 
 PENDING_FILES = "pending_files"  # list of dicts with the keys of `pending_entry`; /log takes them too
 PENDING_QUESTION = "pending_question"  # {"message_id": int, "album": media_group_id or None}
+
+
+def waiting_files(user_data: MutableMapping[str, Any]) -> list[dict[str, Any]]:
+    """The files sent outside a flow that wait for a place (well-formed descriptions only): what the /log
+    flow and the quick log attach to the session they save."""
+    pending = user_data.get(PENDING_FILES)
+    return [
+        item
+        for item in (pending if isinstance(pending, list) else [])
+        if isinstance(item, dict) and set(FILE_KEYS) <= item.keys()
+    ]
+
+
+def take_waiting_files(user_data: MutableMapping[str, Any]) -> list[dict[str, Any]]:
+    """The waiting files, no longer waiting (a new /log draft holds them now)."""
+    files = waiting_files(user_data)
+    user_data.pop(PENDING_FILES, None)
+    return files
+
+
+def forget_waiting(user_data: MutableMapping[str, Any]) -> None:
+    """The waiting files found their place: forget them and the question that asked where."""
+    user_data.pop(PENDING_FILES, None)
+    user_data.pop(PENDING_QUESTION, None)
 ALBUM_SIZE = 10  # Telegram's limit for one media group
 MAX_CHOICES = 30
 PHOTO_TYPES = {"image/jpeg", "image/png"}

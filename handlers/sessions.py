@@ -22,12 +22,12 @@ from handlers import callback_data as cb
 from handlers import reflections
 from handlers.context import BotContext
 from handlers.keyboards import keyboard
-from handlers.photos import PENDING_FILES, PENDING_QUESTION, SessionPhotos
+from handlers.photos import SessionPhotos, forget_waiting, waiting_files
 from handlers.screens import edit_in_place
 from handlers.session_pdf import SessionPdf
 from services import shooting_sessions
 from services.preferences import format_day
-from services.session_log import FILE_KEYS, QUICK_LOG_TEXT, SessionDraft, summary_lines
+from services.session_log import QUICK_LOG_TEXT, SessionDraft, summary_lines
 from services.shooting_sessions import SavedSession, SessionCard, SessionLine
 from services.validation import InvalidInput
 
@@ -115,24 +115,14 @@ async def quick_log(update: Update, context: BotContext) -> None:
     for old in list(waiting)[:-MAX_WAITING_QUICK_LOGS]:
         del waiting[old]
     lines = [context.t("log.quick_title"), context.render(summary_lines(draft))]
-    if waiting_files := len(_waiting_files(context)):
-        lines.append(context.t("log.files_waiting", count=waiting_files))
+    if count := len(waiting_files(context.user_data)):
+        lines.append(context.t("log.files_waiting", count=count))
     text = "\n".join(lines)
     buttons = [
         (context.t("log.save"), QuickSave(token).encode()),
         (context.t("log.cancel"), QuickCancel(token).encode()),
     ]
     await message.reply_text(text, reply_markup=keyboard([buttons]))
-
-
-def _waiting_files(context: BotContext) -> list[dict[str, Any]]:
-    """The files sent outside a flow that wait for a place (well-formed descriptions only)."""
-    pending = context.user_data.get(PENDING_FILES)
-    return [
-        item
-        for item in (pending if isinstance(pending, list) else [])
-        if isinstance(item, dict) and set(FILE_KEYS) <= item.keys()
-    ]
 
 
 async def on_quick_button(update: Update, context: BotContext) -> None:
@@ -152,15 +142,14 @@ async def on_quick_button(update: Update, context: BotContext) -> None:
         summary = context.render(summary_lines(draft))
         await edit_in_place(query, f"{summary}\n\n{context.t('log.cancelled')}")
         return
-    for description in _waiting_files(context):
+    for description in waiting_files(context.user_data):
         draft.add_file(description)
     saved = await save(context, draft)
     if saved is None:
         draft.files.clear()  # nothing was attached: they wait still
         note = context.t("log.not_saved_quick")
     elif draft.files:
-        context.user_data.pop(PENDING_FILES, None)  # attached now: they no longer wait
-        context.user_data.pop(PENDING_QUESTION, None)
+        forget_waiting(context.user_data)  # attached now: they no longer wait
         note = context.t("sessions.quick_saved_files", count=len(draft.files))
     else:
         note = context.t("log.saved")
