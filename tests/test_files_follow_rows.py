@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.app import AimTrackApplication
 from bot.cli import main
-from bot.emulator import BotApiEmulator
+from bot.emulator import BotApiEmulator, EmulatedUser, MessageView
 from handlers.file_sweep import SWEEP_JOB, sweep_files
 from services import attachments
 from services.attachments import store_bytes
@@ -246,6 +246,14 @@ async def test_the_daily_sweep_removes_old_orphans_once_across_processes(
     assert await attachments.sweep_orphans(UnitOfWork(db), data_dir) == 1, "the sweep itself would"
 
 
+async def edit_menu_of_the_latest_session(alice: EmulatedUser) -> MessageView:
+    """/sessions → the latest session's card → Edit: the edit menu."""
+    listing = await alice.ask("/sessions")
+    await alice.tap(listing, "21 Nov 2026 · SV De Roos")
+    await alice.tap(await alice.next_edit(), "✏️ Edit")
+    return await alice.next_message()
+
+
 async def test_removing_an_entry_in_an_edit_removes_its_files(
     bot: AimTrackApplication, emulator: BotApiEmulator, db: Database, data_dir: Path
 ) -> None:
@@ -253,11 +261,7 @@ async def test_removing_an_entry_in_an_edit_removes_its_files(
     entry_photo = await attach_for(db, data_dir, ALICE, PHOTOS[0], AttachableType.ENTRY, ids["entry_cz_25"])
     session_photo = await attach_for(db, data_dir, ALICE, PHOTOS[1], AttachableType.SESSION, ids["latest"])
     alice = emulator.user(ALICE, first_name="Alice")
-    listing = await alice.ask("/sessions")
-    await alice.tap(listing, "21 Nov 2026 · SV De Roos")
-    card = await alice.next_edit()
-    await alice.tap(card, "✏️ Edit")
-    menu = await alice.next_message()
+    menu = await edit_menu_of_the_latest_session(alice)
     assert "CZ Shadow 2 · 25 m" in menu.text
     await alice.tap(menu, "🗑 Remove entry 1")
     menu = await alice.next_message()
@@ -276,11 +280,7 @@ async def test_cancelling_an_edit_at_its_summary_removes_the_photo_sent_along(
     ids = await seed(db, ALICE)
     kept = await attach_for(db, data_dir, ALICE, PHOTOS[1], AttachableType.SESSION, ids["latest"])
     alice = emulator.user(ALICE, first_name="Alice")
-    listing = await alice.ask("/sessions")
-    await alice.tap(listing, "21 Nov 2026 · SV De Roos")
-    card = await alice.next_edit()
-    await alice.tap(card, "✏️ Edit")
-    menu = await alice.next_message()
+    menu = await edit_menu_of_the_latest_session(alice)
     await alice.send_photo(PHOTOS[0])
     await alice.next_message()  # the flow took the photo
     await emulator.settle()

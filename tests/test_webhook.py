@@ -23,6 +23,7 @@ from bot.emulator import BotApiEmulator
 from bot.webhook import SECRET_HEADER, WebhookLimits, WebhookServer
 from core.settings import Settings
 from tests.conftest import ALICE, make_settings
+from tests.test_secrets_and_access import _update
 
 SECRET = "webhook-secret-Xy12"
 TIMEOUT_S = 2.0  # the deadline of a request in these tests
@@ -71,19 +72,6 @@ async def webhook(
     yield server
     server.stop()
     await asyncio.wait_for(serving, 30)
-
-
-def _update(text: str, update_id: int) -> dict[str, object]:
-    user = {"id": ALICE, "is_bot": False, "first_name": "Alice"}
-    message = {
-        "message_id": 10_000 + update_id,
-        "date": 0,
-        "chat": {"id": ALICE, "type": "private", "first_name": "Alice"},
-        "from": user,
-        "text": text,
-        "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
-    }
-    return {"update_id": update_id, "message": message}
 
 
 def _head(length: int | None, *, secret: str | None = SECRET, chunked: bool = False) -> bytes:
